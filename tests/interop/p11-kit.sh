@@ -1,0 +1,102 @@
+#!/bin/bash
+# p11-kit.sh - "make install" puts the module in $(libdir)/pkcs11/ and a
+# litehsm.module file in p11-kit's module directory, the module exports only
+# C_* symbols, and p11-kit finds the installed module with no path given:
+# p11-kit list-modules shows litehsm and its token, and p11-kit's proxy
+# module shows the token's objects to pkcs11-tool.
+#
+# The install goes to DESTDIR=$lh_tmp/inst; p11-kit is pointed at it through
+# a per-user module file in $HOME/.config/pkcs11/modules (HOME is a temp
+# dir), which is what p11-kit reads besides the system directories.
+. "$(dirname "$0")/lib.sh"
+lh_need p11-kit p11-kit
+lh_need pkcs11-tool opensc
+lh_need make make
+
+if [ -n "$lh_is_softhsm" ]; then
+	lh_finished=1
+	echo "1..0 # SKIP installs litehsm; not meaningful with LH_MODULE=SoftHSM2"
+	exit 0
+fi
+if [ -z "${LH_BUILDDIR:-}" ] || [ ! -f "$LH_BUILDDIR/Makefile" ]; then
+	lh_not_ok install/builddir "LH_BUILDDIR='${LH_BUILDDIR:-}' has no Makefile"
+	lh_finish
+fi
+
+SO=so-secret-1
+PIN=user-pin-1
+inst=$lh_tmp/inst
+
+# -- make install --
+# Run as a separate make (not part of the make check running us).
+lh_check install/make-install env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+	make -C "$LH_BUILDDIR" install DESTDIR="$inst"
+
+modfile=$(find "$inst" -path '*/p11-kit/modules/litehsm.module' 2>/dev/null | head -n 1)
+lh_result install/module-file "$([ -f "$modfile" ]; echo $?)" \
+	"no p11-kit/modules/litehsm.module under $inst:" "$(cd "$inst" 2>/dev/null && find . | head -n 40)"
+so=$(find "$inst" -path '*/lib*/pkcs11/litehsm-pkcs11.so' 2>/dev/null | head -n 1)
+lh_result install/module-so "$([ -f "$so" ]; echo $?)" \
+	"no lib*/pkcs11/litehsm-pkcs11.so under $inst:" "$(cd "$inst" 2>/dev/null && find . | head -n 40)"
+
+modline=$(sed -n 's/^module:[[:space:]]*//p' "${modfile:-/dev/null}" 2>/dev/null)
+[ -n "$so" ] && [ "$inst$modline" = "$so" ]
+lh_result install/module-file-names-so $? \
+	"module: '$modline' but the .so was installed at '${so#"$inst"}'"
+
+if command -v nm > /dev/null 2>&1 && [ -f "$so" ]; then
+	extra=$(nm -D --defined-only "$so" | awk 'NF >= 3 { print $3 }' | grep -v '^C_')
+	lh_result install/only-C-symbols-exported "$([ -z "$extra" ]; echo $?)" \
+		"exported symbols other than C_*:" "$extra"
+	nm -D --defined-only "$so" | awk '{ print $3 }' | grep -qx C_GetFunctionList
+	lh_result install/C_GetFunctionList-exported $?
+else
+	lh_skip install/only-C-symbols-exported "nm not found (binutils)"
+	lh_skip install/C_GetFunctionList-exported "nm not found (binutils)"
+fi
+
+# -- p11-kit finds it without a path --
+lh_init_token kit "$SO" "$PIN"
+lh_result token/init $?
+printf 'seen through p11-kit\n' > "$lh_tmp/obj.bin"
+lh_check token/write-object p11 --token-label kit --login --pin "$PIN" \
+	--write-object "$lh_tmp/obj.bin" --type data --label kitobj
+
+export HOME=$lh_tmp/home
+unset XDG_CONFIG_HOME
+mkdir -p "$HOME/.config/pkcs11/modules"
+# The installed file, with the module path moved under DESTDIR.
+sed "s|^module:.*|module: $so|" "${modfile:-/dev/null}" \
+	> "$HOME/.config/pkcs11/modules/litehsm.module"
+
+lh_check_output p11-kit/list-modules-litehsm '^litehsm: ' lh_client p11-kit list-modules
+awk '/^[^ ]/ { m = ($1 == "litehsm:") } m && /^ *token: kit$/ { f = 1 } END { exit !f }' "$lh_out"
+lh_result p11-kit/list-modules-token $? "no 'token: kit' under litehsm:" "$(cat "$lh_out")"
+awk '/^[^ ]/ { m = ($1 == "litehsm:") } m && /^ *library-description: / { f = 1 } END { exit !f }' "$lh_out"
+lh_result p11-kit/list-modules-library-info $? "$(cat "$lh_out")"
+
+proxy=$(pkg-config --variable=proxy_module p11-kit-1 2>/dev/null)
+[ -f "$proxy" ] || proxy=$(ls /usr/lib/*/p11-kit-proxy.so /usr/lib/p11-kit-proxy.so 2>/dev/null | head -n 1)
+if [ -f "$proxy" ]; then
+	lh_check_output p11-kit/proxy-lists-token '^ *token label *: kit$' \
+		lh_client pkcs11-tool --module "$proxy" -L
+	lh_check_output p11-kit/proxy-lists-objects "label: *'kitobj'" \
+		lh_client pkcs11-tool --module "$proxy" --token-label kit --login --pin "$PIN" -O
+	lh_check p11-kit/proxy-reads-object lh_client pkcs11-tool --module "$proxy" \
+		--token-label kit --read-object --type data --label kitobj -o "$lh_tmp/obj.out"
+	cmp "$lh_tmp/obj.bin" "$lh_tmp/obj.out" > /dev/null 2>&1
+	lh_result p11-kit/proxy-same-bytes $?
+else
+	for t in proxy-lists-token proxy-lists-objects proxy-reads-object proxy-same-bytes; do
+		lh_skip "p11-kit/$t" "p11-kit-proxy.so not found"
+	done
+fi
+
+# p11-kit list-objects arrived in p11-kit 0.25; Debian 12 has 0.24.
+if lh_client p11-kit list-objects --help > /dev/null 2>&1; then
+	lh_check_output p11-kit/list-objects 'kitobj' lh_client p11-kit list-objects "pkcs11:token=kit"
+else
+	lh_skip p11-kit/list-objects "this p11-kit has no list-objects (added in 0.25)"
+fi
+
+lh_finish
