@@ -360,8 +360,8 @@ fill_defaults (lh_attrs *a, unsigned cls, CK_KEY_TYPE kt)
 		}
 		if (rv != CKR_OK)
 			return rv;
+		sort_attrs (a);     /* lh_attrs_get bisects: keep a sorted */
 	}
-	sort_attrs (a);
 	return CKR_OK;
 }
 
@@ -516,8 +516,13 @@ get_template (const lh_sattr *a, CK_ATTRIBUTE *out)
 	CK_ATTRIBUTE *inner = out->pValue;
 	CK_RV rv = CKR_OK;
 
-	for (off = 0; off + 16 <= a->len; off += 16 + (size_t)get_u64 (p + off + 8))
+	/* stored values passed the integrity checks, but stay careful */
+	for (off = 0; off + 16 <= a->len; off += 16 + len) {
+		len = (size_t)get_u64 (p + off + 8);
+		if (len > a->len - off - 16)
+			return CKR_GENERAL_ERROR;
 		count++;
+	}
 	if (!out->pValue) {
 		out->ulValueLen = count * sizeof (CK_ATTRIBUTE);
 		return CKR_OK;

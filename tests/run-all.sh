@@ -105,7 +105,7 @@ count_log () {
 	if [ ! -f "$trs" ]; then
 		note="no result file (test did not finish)"
 	elif grep -qE '^:global-test-result: (FAIL|ERROR)' "$trs" && [ "$f" -eq 0 ]; then
-		note="$(grep -E '^:test-result: ERROR' "$trs" | head -n 3 | sed 's/^:test-result: //' | tr '\n' ' ')"
+		note="$(grep -E '^:test-result: ERROR' "$trs" | head -n 3 | sed 's/^:test-result: //' | tr '\n' ' ' | sed 's/ *$//')"
 		note="error without a failing test: ${note:-see $log}"
 	fi
 	if [ -n "$note" ]; then

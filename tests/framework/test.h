@@ -68,7 +68,7 @@ static inline int
 lh_test_run (void)
 {
 	const char *only = getenv ("LH_TEST_ONLY");
-	int i, failures = 0, num = 0;
+	volatile int i, failures = 0, num = 0;
 
 	setvbuf (stdout, NULL, _IONBF, 0);
 	for (i = 0; i < lh_test_g.n; i++)
@@ -104,7 +104,7 @@ lh_test_run (void)
 
 #define assert_num_eq(expected, actual) do { \
 	unsigned long long e_ = (unsigned long long)(expected), a_ = (unsigned long long)(actual); \
-	if (e_ != a_) { char m_[256]; \
+	if (e_ != a_) { char m_[1024]; \
 		snprintf (m_, sizeof m_, "%s == %s: expected %llu (0x%llx), got %llu (0x%llx)", \
 		          #expected, #actual, e_, e_, a_, a_); \
 		lh_test_fail_ (__FILE__, __LINE__, m_); } } while (0)
@@ -112,20 +112,20 @@ lh_test_run (void)
 /* CK_RV comparison, printed in hex as the spec lists them. */
 #define assert_rv(expected, actual) do { \
 	unsigned long e_ = (unsigned long)(expected), a_ = (unsigned long)(actual); \
-	if (e_ != a_) { char m_[256]; \
+	if (e_ != a_) { char m_[1024]; \
 		snprintf (m_, sizeof m_, "%s: expected rv 0x%lx, got 0x%lx", #actual, e_, a_); \
 		lh_test_fail_ (__FILE__, __LINE__, m_); } } while (0)
 
 #define assert_str_eq(expected, actual) do { \
 	const char *e_ = (expected), *a_ = (actual); \
-	if (!e_ || !a_ || strcmp (e_, a_) != 0) { char m_[512]; \
+	if (!e_ || !a_ || strcmp (e_, a_) != 0) { char m_[1024]; \
 		snprintf (m_, sizeof m_, "expected \"%s\", got \"%s\"", e_ ? e_ : "(null)", \
 		          a_ ? a_ : "(null)"); \
 		lh_test_fail_ (__FILE__, __LINE__, m_); } } while (0)
 
 #define assert_mem_eq(expected, elen, actual, alen) do { \
 	size_t el_ = (size_t)(elen), al_ = (size_t)(alen); \
-	if (el_ != al_ || memcmp ((expected), (actual), el_) != 0) { char m_[256]; \
+	if (el_ != al_ || memcmp ((expected), (actual), el_) != 0) { char m_[1024]; \
 		snprintf (m_, sizeof m_, "memory differs: %s (len %zu) vs %s (len %zu)", \
 		          #expected, el_, #actual, al_); \
 		lh_test_fail_ (__FILE__, __LINE__, m_); } } while (0)

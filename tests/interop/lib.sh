@@ -14,8 +14,8 @@
 #     sanitizer report;
 #   - lh_need PROGRAM PACKAGE: a missing client skips the whole script with
 #     the Debian package to install, except in CI (CI=true) where it fails;
-#   - wrappers (p11, lh_p11tool, lh_client) that run a client so that it can
-#     load the module, also when the module is an ASan build.
+#   - wrappers (p11, lh_p11tool, lh_client, lh_spawn) that run a client so
+#     that it can load the module, also when the module is an ASan build.
 #
 # Environment: LH_MODULE (required), LH_BUILDDIR, LH_SRCDIR (set by
 # tests/Makefile.am), CI.  LH_MODULE may also name SoftHSM2's module, which
@@ -104,6 +104,22 @@ lh_client () {
 	else
 		"$@"
 	fi
+}
+
+# lh_spawn OUTFILE CMD ARGS...: start a client in the background (output to
+# OUTFILE) so that $lh_last_pid is the program itself, killed at exit.
+lh_spawn () {
+	local out=$1
+	shift
+	(
+		if [ -n "$lh_asan_rt" ]; then
+			export LD_PRELOAD="$lh_asan_rt${LD_PRELOAD:+:$LD_PRELOAD}"
+			export ASAN_OPTIONS="detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+		fi
+		exec "$@"
+	) > "$out" 2>&1 < /dev/null &
+	lh_last_pid=$!
+	lh_pids="$lh_pids $lh_last_pid"
 }
 
 # p11 ARGS...: pkcs11-tool on the module under test.
@@ -272,6 +288,16 @@ lh_free_slot () {
 			id = $3; sub(/^\(/, "", id); sub(/\).*$/, "", id); next }
 		/token state: *uninitialized/ { if (id != "") { print id; exit } }
 		/token flags/ && !/token initialized/ { if (id != "") { print id; exit } }'
+}
+
+# lh_token_flags LABEL: the "token flags" of the token labelled LABEL, from
+# pkcs11-tool -L (its output is also left in $lh_out).
+lh_token_flags () {
+	lh_run p11 -L
+	awk -v want="$1" '
+		/^Slot / { lab = "" }
+		/^ *token label *:/ { lab = $0; sub(/^ *token label *: /, "", lab) }
+		/^ *token flags *:/ && lab == want { sub(/^ *token flags *: */, ""); print; exit }' "$lh_out"
 }
 
 # lh_init_token LABEL SO_PIN USER_PIN: initialize the free slot's token with

@@ -3,7 +3,8 @@
 # litehsm.module file in p11-kit's module directory, the module exports only
 # C_* symbols, and p11-kit finds the installed module with no path given:
 # p11-kit list-modules shows litehsm and its token, and p11-kit's proxy
-# module shows the token's objects to pkcs11-tool.
+# module shows the token's objects to pkcs11-tool.  Last, p11-kit's RPC
+# ("p11-kit server" + p11-kit-client.so) exports the token over a socket.
 #
 # The install goes to DESTDIR=$lh_tmp/inst; p11-kit is pointed at it through
 # a per-user module file in $HOME/.config/pkcs11/modules (HOME is a temp
@@ -56,6 +57,8 @@ else
 fi
 
 # -- p11-kit finds it without a path --
+# From here on the clients load the installed module.
+[ -f "$so" ] && LH_MODULE=$so
 lh_init_token kit "$SO" "$PIN"
 lh_result token/init $?
 printf 'seen through p11-kit\n' > "$lh_tmp/obj.bin"
@@ -90,6 +93,34 @@ else
 	for t in proxy-lists-token proxy-lists-objects proxy-reads-object proxy-same-bytes; do
 		lh_skip "p11-kit/$t" "p11-kit-proxy.so not found"
 	done
+fi
+
+# -- p11-kit RPC: the token exported over a unix socket by "p11-kit server"
+# and used through p11-kit-client.so, as another host or container would --
+client=$(pkg-config --variable=p11_module_path p11-kit-1 2>/dev/null)/p11-kit-client.so
+sock=$lh_tmp/p11-kit.sock
+if [ -f "$client" ]; then
+	lh_spawn "$lh_tmp/server.out" p11-kit server -f -n "$sock" --provider "$LH_MODULE" \
+		"pkcs11:token=kit"
+	spid=$lh_last_pid
+	for i in $(seq 100); do
+		[ -S "$sock" ] && break
+		kill -0 "$spid" 2>/dev/null || break
+		sleep 0.1
+	done
+	lh_result remote/server-started "$([ -S "$sock" ]; echo $?)" "$(cat "$lh_tmp/server.out")"
+	export P11_KIT_SERVER_ADDRESS=unix:path=$sock
+	lh_check_output remote/client-lists-token '^ *token label *: kit$' \
+		pkcs11-tool --module "$client" -L
+	lh_check_output remote/client-lists-objects "label: *'kitobj'" \
+		pkcs11-tool --module "$client" --token-label kit --login --pin "$PIN" -O
+	lh_check remote/client-reads-object pkcs11-tool --module "$client" --token-label kit \
+		--read-object --type data --label kitobj -o "$lh_tmp/remote.out"
+	cmp "$lh_tmp/obj.bin" "$lh_tmp/remote.out" > /dev/null 2>&1
+	lh_result remote/same-bytes $?
+	unset P11_KIT_SERVER_ADDRESS
+else
+	lh_skip remote/server-started "p11-kit-client.so not found"
 fi
 
 # p11-kit list-objects arrived in p11-kit 0.25; Debian 12 has 0.24.

@@ -113,4 +113,36 @@ cmp "$lh_tmp/priv.bin" <(p11 $T --login --pin "$PIN2" --read-object --type data 
 	--label pd 2>/dev/null) > /dev/null 2>&1
 lh_result pin/objects-readable-after-change $? "private object differs after PIN change"
 
+# -- ten wrong user PINs lock the PIN (default max_pin_failures = 10); the
+# flags show the way there; the SO unlocks with C_InitPIN --
+O="--token-label other"
+bad=0
+for i in 1 2 3 4 5 6 7 8; do
+	lh_run p11 $O --login --pin wrong-pin -O
+	st=$?
+	{ [ $st -ne 0 ] && [ $st -lt 128 ] && grep -q CKR_PIN_INCORRECT "$lh_out"; } ||
+		{ bad=1; lh_diag "wrong PIN $i: status $st" "$(cat "$lh_out")"; }
+done
+lh_result lockout/eight-wrong-pins-incorrect $bad
+flags=$(lh_token_flags other)
+grep -q 'user PIN count low' <<< "$flags" && ! grep -qE 'final user PIN try|user PIN locked' <<< "$flags"
+lh_result lockout/flags-count-low $? "flags after 8 wrong PINs: '$flags'"
+lh_check_fails lockout/ninth-wrong-pin p11 $O --login --pin wrong-pin -O
+flags=$(lh_token_flags other)
+grep -q 'final user PIN try' <<< "$flags"
+lh_result lockout/flags-final-try $? "flags after 9 wrong PINs: '$flags'"
+lh_check_fails lockout/tenth-wrong-pin p11 $O --login --pin wrong-pin -O
+flags=$(lh_token_flags other)
+grep -q 'user PIN locked' <<< "$flags"
+lh_result lockout/flags-locked $? "flags after 10 wrong PINs: '$flags'"
+lh_check_fails lockout/right-pin-refused p11 $O --login --pin "$PIN" -O
+grep -q CKR_PIN_LOCKED "$lh_out"
+lh_result lockout/right-pin-locked $? "expected CKR_PIN_LOCKED:" "$(cat "$lh_out")"
+lh_check lockout/so-resets-pin p11 $O --login --so-pin "$SO" --init-pin --pin "$PIN"
+flags=$(lh_token_flags other)
+! grep -qE 'user PIN locked|user PIN count low|final user PIN try' <<< "$flags"
+lh_result lockout/flags-cleared $? "flags after the SO reset: '$flags'"
+lh_check lockout/login-after-reset p11 $O --login --pin "$PIN" -O
+lh_check_output lockout/other-token-unaffected "label: *'pd'" p11 $T --login --pin "$PIN2" -O
+
 lh_finish
