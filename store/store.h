@@ -46,7 +46,7 @@ typedef struct {
 } lh_kdf_params;
 
 #define LH_KDF_DEFAULT_T      3
-#define LH_KDF_DEFAULT_M_KIB  65536
+#define LH_KDF_DEFAULT_M_KIB  32768
 #define LH_KDF_DEFAULT_LANES  1
 
 typedef struct {

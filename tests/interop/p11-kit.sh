@@ -4,11 +4,14 @@
 # C_* symbols, and p11-kit finds the installed module with no path given:
 # p11-kit list-modules shows litehsm and its token, and p11-kit's proxy
 # module shows the token's objects to pkcs11-tool.  Last, p11-kit's RPC
-# ("p11-kit server" + p11-kit-client.so) exports the token over a socket.
+# ("p11-kit server" + p11-kit-client.so) exports the token over a socket,
+# as it would to another host or a container.
 #
-# The install goes to DESTDIR=$lh_tmp/inst; p11-kit is pointed at it through
-# a per-user module file in $HOME/.config/pkcs11/modules (HOME is a temp
-# dir), which is what p11-kit reads besides the system directories.
+# The install goes to DESTDIR=$lh_tmp/inst, and p11-kit is pointed at it by
+# a per-user module file, $HOME/.config/pkcs11/modules/litehsm.module, with
+# HOME a temp dir - so nothing outside the temp dir is touched.  p11-kit
+# ignores per-user config when run as root, so as root (CI) the p11-kit
+# part runs as user nobody (setpriv) in a directory of its own.
 . "$(dirname "$0")/lib.sh"
 lh_need p11-kit p11-kit
 lh_need pkcs11-tool opensc
@@ -18,6 +21,9 @@ if [ -n "$lh_is_softhsm" ]; then
 	lh_finished=1
 	echo "1..0 # SKIP installs litehsm; not meaningful with LH_MODULE=SoftHSM2"
 	exit 0
+fi
+if [ "$(id -u)" -eq 0 ]; then
+	lh_need setpriv util-linux
 fi
 if [ -z "${LH_BUILDDIR:-}" ] || [ ! -f "$LH_BUILDDIR/Makefile" ]; then
 	lh_not_ok install/builddir "LH_BUILDDIR='${LH_BUILDDIR:-}' has no Makefile"
@@ -55,24 +61,44 @@ else
 	lh_skip install/only-C-symbols-exported "nm not found (binutils)"
 	lh_skip install/C_GetFunctionList-exported "nm not found (binutils)"
 fi
+if [ ! -f "$so" ]; then
+	lh_finish
+fi
 
-# -- p11-kit finds it without a path --
-# From here on the clients load the installed module.
-[ -f "$so" ] && LH_MODULE=$so
+# -- the p11-kit user: its own HOME, config and token directory --
+kit=$lh_tmp/kit
+mkdir -p "$kit/home/.config/pkcs11/modules"
+cat > "$kit/litehsm.conf" <<EOF
+token_dir = $kit/tokens
+kdf_time_cost = 1
+kdf_memory_kib = 64
+EOF
+# The installed module file, with the module path moved under DESTDIR.
+sed "s|^module:.*|module: $so|" "$modfile" > "$kit/home/.config/pkcs11/modules/litehsm.module"
+printf 'seen through p11-kit\n' > "$kit/obj.bin"
+kit_env=(env -u XDG_CONFIG_HOME HOME="$kit/home" LITEHSM_CONF="$kit/litehsm.conf")
+if [ "$(id -u)" -eq 0 ]; then
+	chmod 711 "$lh_tmp"
+	chown -R 65534:65534 "$kit"
+	kit_env=(setpriv --reuid=65534 --regid=65534 --clear-groups "${kit_env[@]}")
+fi
+# kit CMD...: run a client as the p11-kit user.
+kit () {
+	lh_client "${kit_env[@]}" "$@"
+}
+# From here on pkcs11-tool (p11, lh_init_token) is that user's, on the
+# installed module.
+LH_MODULE=$so
+p11 () {
+	kit pkcs11-tool --module "$LH_MODULE" "$@"
+}
+
 lh_init_token kit "$SO" "$PIN"
 lh_result token/init $?
-printf 'seen through p11-kit\n' > "$lh_tmp/obj.bin"
 lh_check token/write-object p11 --token-label kit --login --pin "$PIN" \
-	--write-object "$lh_tmp/obj.bin" --type data --label kitobj
+	--write-object "$kit/obj.bin" --type data --label kitobj
 
-export HOME=$lh_tmp/home
-unset XDG_CONFIG_HOME
-mkdir -p "$HOME/.config/pkcs11/modules"
-# The installed file, with the module path moved under DESTDIR.
-sed "s|^module:.*|module: $so|" "${modfile:-/dev/null}" \
-	> "$HOME/.config/pkcs11/modules/litehsm.module"
-
-lh_check_output p11-kit/list-modules-litehsm '^litehsm: ' lh_client p11-kit list-modules
+lh_check_output p11-kit/list-modules-litehsm '^litehsm: ' kit p11-kit list-modules
 awk '/^[^ ]/ { m = ($1 == "litehsm:") } m && /^ *token: kit$/ { f = 1 } END { exit !f }' "$lh_out"
 lh_result p11-kit/list-modules-token $? "no 'token: kit' under litehsm:" "$(cat "$lh_out")"
 awk '/^[^ ]/ { m = ($1 == "litehsm:") } m && /^ *library-description: / { f = 1 } END { exit !f }' "$lh_out"
@@ -82,12 +108,12 @@ proxy=$(pkg-config --variable=proxy_module p11-kit-1 2>/dev/null)
 [ -f "$proxy" ] || proxy=$(ls /usr/lib/*/p11-kit-proxy.so /usr/lib/p11-kit-proxy.so 2>/dev/null | head -n 1)
 if [ -f "$proxy" ]; then
 	lh_check_output p11-kit/proxy-lists-token '^ *token label *: kit$' \
-		lh_client pkcs11-tool --module "$proxy" -L
+		kit pkcs11-tool --module "$proxy" -L
 	lh_check_output p11-kit/proxy-lists-objects "label: *'kitobj'" \
-		lh_client pkcs11-tool --module "$proxy" --token-label kit --login --pin "$PIN" -O
-	lh_check p11-kit/proxy-reads-object lh_client pkcs11-tool --module "$proxy" \
-		--token-label kit --read-object --type data --label kitobj -o "$lh_tmp/obj.out"
-	cmp "$lh_tmp/obj.bin" "$lh_tmp/obj.out" > /dev/null 2>&1
+		kit pkcs11-tool --module "$proxy" --token-label kit --login --pin "$PIN" -O
+	lh_check p11-kit/proxy-reads-object kit pkcs11-tool --module "$proxy" \
+		--token-label kit --read-object --type data --label kitobj -o "$kit/proxy.out"
+	cmp "$kit/obj.bin" "$kit/proxy.out" > /dev/null 2>&1
 	lh_result p11-kit/proxy-same-bytes $?
 else
 	for t in proxy-lists-token proxy-lists-objects proxy-reads-object proxy-same-bytes; do
@@ -95,13 +121,19 @@ else
 	done
 fi
 
-# -- p11-kit RPC: the token exported over a unix socket by "p11-kit server"
-# and used through p11-kit-client.so, as another host or container would --
+# p11-kit list-objects arrived in p11-kit 0.25; Debian 12 has 0.24.
+if kit p11-kit list-objects --help > /dev/null 2>&1; then
+	lh_check_output p11-kit/list-objects 'kitobj' kit p11-kit list-objects "pkcs11:token=kit"
+else
+	lh_skip p11-kit/list-objects "this p11-kit has no list-objects (added in 0.25)"
+fi
+
+# -- p11-kit RPC --
 client=$(pkg-config --variable=p11_module_path p11-kit-1 2>/dev/null)/p11-kit-client.so
-sock=$lh_tmp/p11-kit.sock
+sock=$kit/p11-kit.sock
 if [ -f "$client" ]; then
-	lh_spawn "$lh_tmp/server.out" p11-kit server -f -n "$sock" --provider "$LH_MODULE" \
-		"pkcs11:token=kit"
+	lh_spawn "$lh_tmp/server.out" "${kit_env[@]}" p11-kit server -f -n "$sock" \
+		--provider "$LH_MODULE" "pkcs11:token=kit"
 	spid=$lh_last_pid
 	for i in $(seq 100); do
 		[ -S "$sock" ] && break
@@ -109,25 +141,18 @@ if [ -f "$client" ]; then
 		sleep 0.1
 	done
 	lh_result remote/server-started "$([ -S "$sock" ]; echo $?)" "$(cat "$lh_tmp/server.out")"
-	export P11_KIT_SERVER_ADDRESS=unix:path=$sock
-	lh_check_output remote/client-lists-token '^ *token label *: kit$' \
-		pkcs11-tool --module "$client" -L
+	remote () {
+		kit env P11_KIT_SERVER_ADDRESS="unix:path=$sock" pkcs11-tool --module "$client" "$@"
+	}
+	lh_check_output remote/client-lists-token '^ *token label *: kit$' remote -L
 	lh_check_output remote/client-lists-objects "label: *'kitobj'" \
-		pkcs11-tool --module "$client" --token-label kit --login --pin "$PIN" -O
-	lh_check remote/client-reads-object pkcs11-tool --module "$client" --token-label kit \
-		--read-object --type data --label kitobj -o "$lh_tmp/remote.out"
-	cmp "$lh_tmp/obj.bin" "$lh_tmp/remote.out" > /dev/null 2>&1
+		remote --token-label kit --login --pin "$PIN" -O
+	lh_check remote/client-reads-object remote --token-label kit \
+		--read-object --type data --label kitobj -o "$kit/remote.out"
+	cmp "$kit/obj.bin" "$kit/remote.out" > /dev/null 2>&1
 	lh_result remote/same-bytes $?
-	unset P11_KIT_SERVER_ADDRESS
 else
 	lh_skip remote/server-started "p11-kit-client.so not found"
-fi
-
-# p11-kit list-objects arrived in p11-kit 0.25; Debian 12 has 0.24.
-if lh_client p11-kit list-objects --help > /dev/null 2>&1; then
-	lh_check_output p11-kit/list-objects 'kitobj' lh_client p11-kit list-objects "pkcs11:token=kit"
-else
-	lh_skip p11-kit/list-objects "this p11-kit has no list-objects (added in 0.25)"
 fi
 
 lh_finish

@@ -207,109 +207,61 @@ file_has (const char *path, const char *needle)
 	return found;
 }
 
-/* Run one SQL statement on the token file behind the store's back. */
-static void
-db_exec (const char *path, const char *sql)
-{
-	sqlite3 *db = NULL;
-
-	assert_num_eq (SQLITE_OK, sqlite3_open (path, &db));
-	assert_num_eq (SQLITE_OK, sqlite3_exec (db, sql, NULL, NULL, NULL));
-	sqlite3_close (db);
-}
-
-/* One integer result of a query on the token file. */
+/*
+ * Run one SQL statement on the token file behind the store's back, with
+ * ?1 and ?2 bound to a and b and ?3 to the blob (blob, blen).  Returns
+ * column 0 of the first row as an integer (0 without rows), and copies it
+ * as bytes to out/olen when out is given.
+ */
 static int64_t
-db_int (const char *path, const char *sql)
+db_q (const char *path, const char *sql, int64_t a, int64_t b,
+      const void *blob, int blen, void *out, int *olen)
 {
 	sqlite3_stmt *s = NULL;
 	sqlite3 *db = NULL;
-	int64_t v;
-
-	assert_num_eq (SQLITE_OK, sqlite3_open (path, &db));
-	assert_num_eq (SQLITE_OK, sqlite3_prepare_v2 (db, sql, -1, &s, NULL));
-	assert_num_eq (SQLITE_ROW, sqlite3_step (s));
-	v = sqlite3_column_int64 (s, 0);
-	sqlite3_finalize (s);
-	sqlite3_close (db);
-	return v;
-}
-
-/* Replace attrs.value of (obj, type) behind the store's back. */
-static void
-db_set_attr (const char *path, lh_oid obj, CK_ATTRIBUTE_TYPE type,
-             const void *val, size_t len)
-{
-	sqlite3_stmt *s = NULL;
-	sqlite3 *db = NULL;
-
-	assert_num_eq (SQLITE_OK, sqlite3_open (path, &db));
-	assert_num_eq (SQLITE_OK, sqlite3_prepare_v2 (db,
-	        "UPDATE attrs SET value = ?3 WHERE obj = ?1 AND type = ?2", -1, &s, NULL));
-	sqlite3_bind_int64 (s, 1, (sqlite3_int64) obj);
-	sqlite3_bind_int64 (s, 2, (sqlite3_int64) type);
-	sqlite3_bind_blob (s, 3, val, (int) len, SQLITE_TRANSIENT);
-	assert_num_eq (SQLITE_DONE, sqlite3_step (s));
-	assert_num_eq (1, sqlite3_changes (db));
-	sqlite3_finalize (s);
-	sqlite3_close (db);
-}
-
-/* Flip one bit at offset off of attrs.value of (obj, type). */
-static void
-db_flip_attr (const char *path, lh_oid obj, CK_ATTRIBUTE_TYPE type, int off)
-{
-	sqlite3_stmt *s = NULL;
-	sqlite3 *db = NULL;
-	uint8_t buf[4096];
-	int len;
-
-	assert_num_eq (SQLITE_OK, sqlite3_open (path, &db));
-	assert_num_eq (SQLITE_OK, sqlite3_prepare_v2 (db,
-	        "SELECT value FROM attrs WHERE obj = ?1 AND type = ?2", -1, &s, NULL));
-	sqlite3_bind_int64 (s, 1, (sqlite3_int64) obj);
-	sqlite3_bind_int64 (s, 2, (sqlite3_int64) type);
-	assert_num_eq (SQLITE_ROW, sqlite3_step (s));
-	len = sqlite3_column_bytes (s, 0);
-	assert_true (len > off && len <= (int) sizeof buf);
-	memcpy (buf, sqlite3_column_blob (s, 0), (size_t) len);
-	sqlite3_finalize (s);
-	sqlite3_close (db);
-	buf[off] ^= 0x01;
-	db_set_attr (path, obj, type, buf, (size_t) len);
-}
-
-/* hex(kdf) of an auth row. */
-static void
-db_kdf_hex (const char *path, int user, char *out, size_t len)
-{
-	sqlite3_stmt *s = NULL;
-	sqlite3 *db = NULL;
-
-	assert_num_eq (SQLITE_OK, sqlite3_open (path, &db));
-	assert_num_eq (SQLITE_OK, sqlite3_prepare_v2 (db,
-	        "SELECT hex(kdf) FROM auth WHERE user = ?1", -1, &s, NULL));
-	sqlite3_bind_int (s, 1, user);
-	assert_num_eq (SQLITE_ROW, sqlite3_step (s));
-	snprintf (out, len, "%s", (const char *) sqlite3_column_text (s, 0));
-	sqlite3_finalize (s);
-	sqlite3_close (db);
-}
-
-static void
-db_set_int (const char *path, const char *sql, int64_t a, int64_t b)
-{
-	sqlite3_stmt *s = NULL;
-	sqlite3 *db = NULL;
+	int64_t v = 0;
+	int rc;
 
 	assert_num_eq (SQLITE_OK, sqlite3_open (path, &db));
 	assert_num_eq (SQLITE_OK, sqlite3_prepare_v2 (db, sql, -1, &s, NULL));
 	sqlite3_bind_int64 (s, 1, a);
 	sqlite3_bind_int64 (s, 2, b);
-	assert_num_eq (SQLITE_DONE, sqlite3_step (s));
-	assert_true (sqlite3_changes (db) >= 1);
+	sqlite3_bind_blob (s, 3, blob, blen, SQLITE_TRANSIENT);
+	if ((rc = sqlite3_step (s)) == SQLITE_ROW) {
+		v = sqlite3_column_int64 (s, 0);
+		if (out != NULL) {
+			*olen = sqlite3_column_bytes (s, 0);
+			assert_true (*olen < 4096);
+			memcpy (out, sqlite3_column_blob (s, 0), (size_t) *olen);
+			((char *) out)[*olen] = '\0';
+		}
+		while (rc == SQLITE_ROW)
+			rc = sqlite3_step (s);
+	}
+	assert_num_eq (SQLITE_DONE, rc);
 	sqlite3_finalize (s);
 	sqlite3_close (db);
+	return v;
+}
+
+#define db_exec(path, sql)      ((void) db_q (path, sql, 0, 0, NULL, 0, NULL, NULL))
+#define db_int(path, sql)       db_q (path, sql, 0, 0, NULL, 0, NULL, NULL)
+#define db_set(path, sql, a, b) ((void) db_q (path, sql, (int64_t) (a), \
+                                              (int64_t) (b), NULL, 0, NULL, NULL))
+
+/* Flip one bit at offset off of attrs.value of (obj, type). */
+static void
+db_flip_attr (const char *path, lh_oid obj, CK_ATTRIBUTE_TYPE type, int off)
+{
+	uint8_t buf[4096];
+	int len = 0;
+
+	db_q (path, "SELECT value FROM attrs WHERE obj = ?1 AND type = ?2",
+	      (int64_t) obj, (int64_t) type, NULL, 0, buf, &len);
+	assert_true (len > off);
+	buf[off] ^= 0x01;
+	db_q (path, "UPDATE attrs SET value = ?3 WHERE obj = ?1 AND type = ?2",
+	      (int64_t) obj, (int64_t) type, buf, len, NULL, NULL);
 }
 
 /* ---- open / create ------------------------------------------------------ */
@@ -393,7 +345,7 @@ test_open_foreign (void *arg)
 	fx_t *f = arg;
 	lh_store *st = NULL;
 
-	db_exec (f->path, "CREATE TABLE t (x); INSERT INTO t VALUES (1)");
+	db_exec (f->path, "CREATE TABLE t (x)");
 	assert_rv (CKR_TOKEN_NOT_RECOGNIZED,
 	           lh_store_open (f->path, &cfg_fast, true, &st));
 	assert_true (st == NULL);
@@ -414,7 +366,8 @@ test_open_newer (void *arg)
 	assert_true (st == NULL);
 	/* and the file was not touched: no silent downgrade */
 	assert_num_eq (2, db_int (f->path, "PRAGMA user_version"));
-	db_exec (f->path, "PRAGMA user_version = 1; PRAGMA application_id = 42");
+	db_exec (f->path, "PRAGMA user_version = 1");
+	db_exec (f->path, "PRAGMA application_id = 42");
 	assert_rv (CKR_TOKEN_NOT_RECOGNIZED,
 	           lh_store_open (f->path, &cfg_fast, false, &st));
 	db_exec (f->path, "PRAGMA application_id = 1279808333");
@@ -722,11 +675,12 @@ test_pin_kdf_params (void *arg)
 	lh_store_config odd = { { 1, 1, 4 }, 0, NULL };
 	lh_store_info info;
 	lh_store *st = NULL;
-	char hex[128], hex2[128];
+	char hex[4096], hex2[4096];
+	int hl = 0;
 
 	make_token (f);
 	/* alg 1, t=1 m=64 lanes=1, big-endian, then the 16-byte salt */
-	db_kdf_hex (f->path, 0, hex, sizeof hex);
+	db_q (f->path, "SELECT hex(kdf) FROM auth WHERE user = 0", 0, 0, NULL, 0, hex, &hl);
 	assert_num_eq (58, strlen (hex));
 	assert_true (strncmp (hex, "01" "00000001" "00000040" "00000001", 26) == 0);
 	assert_rv (CKR_OK, lh_store_open (f->path, &odd, false, &st));
@@ -735,9 +689,9 @@ test_pin_kdf_params (void *arg)
 	assert_rv (CKR_OK, lh_store_set_pin (st, CKU_USER, PIN (USER_PIN),
 	                                     PIN ("p2")));
 	/* m clamped to 8 * lanes = 32 KiB, lanes 4; a fresh salt */
-	db_kdf_hex (f->path, 1, hex2, sizeof hex2);
+	db_q (f->path, "SELECT hex(kdf) FROM auth WHERE user = 1", 0, 0, NULL, 0, hex2, &hl);
 	assert_true (strncmp (hex2, "01" "00000001" "00000020" "00000004", 26) == 0);
-	db_kdf_hex (f->path, 0, hex, sizeof hex);
+	db_q (f->path, "SELECT hex(kdf) FROM auth WHERE user = 0", 0, 0, NULL, 0, hex, &hl);
 	assert_true (strcmp (hex + 26, hex2 + 26) != 0);
 	lh_store_close (st);
 	/* a handle with other defaults still reads the old wrap */
@@ -1161,7 +1115,7 @@ test_find_many (void *arg)
 {
 	fx_t *f = arg;
 	const char *env = getenv ("LH_TEST_MANY");
-	int count = env ? atoi (env) : 2000;
+	int count = env ? atoi (env) : 10000;
 	CK_OBJECT_CLASS cls = CKO_DATA;
 	char label[64];
 	lh_sattr m[2];
@@ -1220,29 +1174,35 @@ tamper_setup (fx_t *f, bool priv, bool seal, lh_oid *v, size_t n)
 
 /*
  * Every victim fails with CKR_DEVICE_ERROR and returns nothing, before
- * login (csum; private objects: not readable at all) and after (MAC, GCM);
- * the bystander reads fine throughout.
+ * login (csum) and after (MAC, GCM); the bystander reads fine throughout.
+ * priv: the objects are private, so before login the victims may also
+ * answer CKR_USER_NOT_LOGGED_IN (when their private flag is intact).
  */
 static void
 tamper_check (fx_t *f, const lh_oid *v, size_t n, lh_oid other, bool priv)
 {
 	lh_attrs at;
 	size_t i;
-	int pass;
+	CK_RV rv;
 
 	f->st = open_store (f, false);
-	for (pass = 0; pass < 2; pass++) {
-		if (pass == 1)
-			assert_rv (CKR_OK, lh_store_login (f->st, CKU_USER, PIN (USER_PIN)));
-		for (i = 0; i < n; i++) {
-			at.a = (lh_sattr *) &at;
-			assert_rv (priv && pass == 0 ? CKR_USER_NOT_LOGGED_IN :
-			           CKR_DEVICE_ERROR, lh_store_obj_get (f->st, v[i], &at));
-			assert_true (at.a == NULL && at.n == 0);
-		}
-		if (!priv || pass == 1)
-			check_obj (f->st, other, "other", "other value");
+	for (i = 0; i < n; i++) {
+		at.a = (lh_sattr *) &at;
+		rv = lh_store_obj_get (f->st, v[i], &at);
+		assert_true (rv == CKR_DEVICE_ERROR ||
+		             (priv && rv == CKR_USER_NOT_LOGGED_IN));
+		assert_true (at.a == NULL && at.n == 0);
 	}
+	assert_rv (priv ? CKR_USER_NOT_LOGGED_IN : CKR_OK,
+	           lh_store_obj_get (f->st, other, &at));
+	lh_attrs_free (&at);
+	assert_rv (CKR_OK, lh_store_login (f->st, CKU_USER, PIN (USER_PIN)));
+	for (i = 0; i < n; i++) {
+		at.a = (lh_sattr *) &at;
+		assert_rv (CKR_DEVICE_ERROR, lh_store_obj_get (f->st, v[i], &at));
+		assert_true (at.a == NULL && at.n == 0);
+	}
+	check_obj (f->st, other, "other", "other value");
 	assert_num_eq (ERR_peek_error (), 0);
 }
 
@@ -1289,9 +1249,9 @@ test_tamper_flag (void *arg)
 
 	o = tamper_setup (f, false, true, v, 2);
 	/* "unseal" a sealed CKA_VALUE; claim a plain label is sealed */
-	db_set_int (f->path, "UPDATE attrs SET flags = 0 WHERE obj = ?1 AND type = ?2",
+	db_set (f->path, "UPDATE attrs SET flags = 0 WHERE obj = ?1 AND type = ?2",
 	            (int64_t) v[0], CKA_VALUE);
-	db_set_int (f->path, "UPDATE attrs SET flags = 2 WHERE obj = ?1 AND type = ?2",
+	db_set (f->path, "UPDATE attrs SET flags = 2 WHERE obj = ?1 AND type = ?2",
 	            (int64_t) v[1], CKA_LABEL);
 	tamper_check (f, v, 2, o, false);
 }
@@ -1300,13 +1260,18 @@ static void
 test_tamper_private (void *arg)
 {
 	fx_t *f = arg;
+	lh_attrs at;
 	lh_oid v[1], o;
 
 	o = tamper_setup (f, true, false, v, 1);
 	/* make a private object look public: the csum catches it */
-	db_set_int (f->path, "UPDATE objects SET private = ?2 WHERE id = ?1",
+	db_set (f->path, "UPDATE objects SET private = ?2 WHERE id = ?1",
 	            (int64_t) v[0], 0);
-	tamper_check (f, v, 1, o, false);
+	f->st = open_store (f, false);
+	assert_rv (CKR_DEVICE_ERROR, lh_store_obj_get (f->st, v[0], &at));
+	lh_store_close (f->st);
+	f->st = NULL;
+	tamper_check (f, v, 1, o, true);
 }
 
 static void
@@ -1317,11 +1282,11 @@ test_tamper_rows (void *arg)
 
 	o = tamper_setup (f, false, false, v, 3);
 	/* drop an attribute (think CKA_SENSITIVE), add one, damage a tag */
-	db_set_int (f->path, "DELETE FROM attrs WHERE obj = ?1 AND type = ?2",
+	db_set (f->path, "DELETE FROM attrs WHERE obj = ?1 AND type = ?2",
 	            (int64_t) v[0], CKA_ID);
-	db_set_int (f->path, "INSERT INTO attrs VALUES (?1, ?2, 0, x'01')",
+	db_set (f->path, "INSERT INTO attrs VALUES (?1, ?2, 0, x'01')",
 	            (int64_t) v[1], CKA_SENSITIVE);
-	db_set_int (f->path, "UPDATE objects SET csum = zeroblob(?2) WHERE id = ?1",
+	db_set (f->path, "UPDATE objects SET csum = zeroblob(?2) WHERE id = ?1",
 	            (int64_t) v[2], 16);
 	tamper_check (f, v, 3, o, false);
 }
@@ -1334,7 +1299,7 @@ test_tamper_swap (void *arg)
 	lh_oid v[1], o;
 
 	o = tamper_setup (f, true, false, v, 1);
-	db_set_int (f->path, "UPDATE attrs SET value = (SELECT value FROM attrs"
+	db_set (f->path, "UPDATE attrs SET value = (SELECT value FROM attrs"
 	            " WHERE obj = ?2 AND type = 17) WHERE obj = ?1 AND type = 17",
 	            (int64_t) v[0], (int64_t) o);
 	tamper_check (f, v, 1, o, true);
@@ -1364,28 +1329,16 @@ test_tamper_mac (void *arg)
 	/* the canonical encoding with the label changed to "victiM" */
 	s[0] = (lh_stored){ CKA_CLASS, 0, (uint8_t *) &cls, sizeof cls, NULL };
 	s[1] = (lh_stored){ CKA_LABEL, 0, (const uint8_t *) "victiM", 6, NULL };
-	s[2] = (lh_stored){ CKA_ID, 0, (const uint8_t *) "1", 1, NULL };
-	s[3] = (lh_stored){ CKA_VALUE, 0, (const uint8_t *) "victim value", 12, NULL };
+	s[2] = (lh_stored){ CKA_VALUE, 0, (const uint8_t *) "victim value", 12, NULL };
+	s[3] = (lh_stored){ CKA_ID, 0, (const uint8_t *) "1", 1, NULL };
 	assert_rv (CKR_OK, lh_obj_canon (info.token_uid, v[0], false, s, 4,
 	                                 &enc, &len));
 	assert_num_eq (1, EVP_Digest (enc, len, hash, NULL, EVP_sha256 (), NULL));
 	free (enc);
-	db_set_attr (f->path, v[0], CKA_LABEL, "victiM", 6);
-	db_exec (f->path, "CREATE TABLE t (h BLOB)");
-	{
-		sqlite3 *db = NULL;
-		sqlite3_stmt *q = NULL;
-
-		assert_num_eq (SQLITE_OK, sqlite3_open (f->path, &db));
-		assert_num_eq (SQLITE_OK, sqlite3_prepare_v2 (db,
-		        "UPDATE objects SET csum = ?2 WHERE id = ?1", -1, &q, NULL));
-		sqlite3_bind_int64 (q, 1, (sqlite3_int64) v[0]);
-		sqlite3_bind_blob (q, 2, hash, 16, SQLITE_STATIC);
-		assert_num_eq (SQLITE_DONE, sqlite3_step (q));
-		sqlite3_finalize (q);
-		sqlite3_close (db);
-	}
-	db_exec (f->path, "DROP TABLE t");
+	db_q (f->path, "UPDATE attrs SET value = ?3 WHERE obj = ?1 AND type = ?2",
+	      (int64_t) v[0], CKA_LABEL, "victiM", 6, NULL, NULL);
+	db_q (f->path, "UPDATE objects SET csum = ?3 WHERE id = ?1",
+	      (int64_t) v[0], 0, hash, 16, NULL, NULL);
 	f->st = open_store (f, false);
 	assert_rv (CKR_OK, lh_store_obj_get (f->st, v[0], &at));
 	assert_true (attr_is (&at, CKA_LABEL, "victiM"));
