@@ -534,6 +534,10 @@ wrap_new (lh_store *st, const uint8_t *pin, size_t len, CK_USER_TYPE who,
 
 /* ---- the public functions --------------------------------------------- */
 
+/*
+ * store.h.  On success the handle holds a fresh key set (replacing any
+ * earlier login); a failure leaves an earlier login as it was.
+ */
 CK_RV
 lh_store_login (lh_store *st, CK_USER_TYPE who, const uint8_t *pin,
                 size_t len)
@@ -556,6 +560,7 @@ lh_store_login (lh_store *st, CK_USER_TYPE who, const uint8_t *pin,
 	return rv;
 }
 
+/* store.h.  Threads still holding a reference finish with their copy. */
 void
 lh_store_logout (lh_store *st)
 {
@@ -563,6 +568,7 @@ lh_store_logout (lh_store *st)
 		lh_keys_drop (st, NULL);
 }
 
+/* store.h */
 bool
 lh_store_logged_in (lh_store *st)
 {
@@ -611,6 +617,12 @@ out:
 	return rv;
 }
 
+/*
+ * store.h.  Old PIN checked (and counted) exactly as in C_Login; then the
+ * master key is rewrapped under the new PIN with the configured cost and a
+ * new salt, and that user's count starts again from 0.  The login state of
+ * the handle does not change.
+ */
 CK_RV
 lh_store_set_pin (lh_store *st, CK_USER_TYPE who,
                   const uint8_t *old_pin, size_t old_len,
@@ -691,7 +703,8 @@ out:
  * SPEC: C_InitToken on an initialised token needs the current SO PIN,
  * and destroys every object and the user PIN.  The new master key is
  * wrapped under a fresh Argon2id run with the configured cost (the PIN is
- * the same, but its cost and salt are renewed like any PIN set).  The
+ * the same, but its cost and salt are renewed like any PIN set); that run
+ * comes after the SO PIN check, so a locked SO PIN costs no KDF work.  The
  * handle is logged out: keys of the old master key are useless now.
  */
 CK_RV
@@ -699,6 +712,7 @@ lh_store_init_token (lh_store *st, const uint8_t label[32],
                      const uint8_t *so_pin, size_t so_len)
 {
 	uint8_t mk[LH_KEY_LEN], kdf[KDF_BLOB_LEN], kek[LH_KEY_LEN];
+	bool have_kek = false;
 	int64_t expect = -1;
 	lh_conn *c = NULL;
 	auth_row r;
@@ -708,9 +722,6 @@ lh_store_init_token (lh_store *st, const uint8_t label[32],
 	if (st == NULL || label == NULL || (so_pin == NULL && so_len > 0))
 		return rv;
 	lh_store_logout (st);
-	kdf_new (st, kdf, &rv);
-	if (rv != CKR_OK || (rv = kdf_run (kdf, so_pin, so_len, kek)) != CKR_OK)
-		goto out;
 	for (attempt = 0; attempt < CHANGED_RETRIES; attempt++) {
 		if ((rv = lh_conn_get (st, &c)) != CKR_OK ||
 		    (rv = lh_txn_begin (c, false)) != CKR_OK)
@@ -726,6 +737,13 @@ lh_store_init_token (lh_store *st, const uint8_t label[32],
 		                      &expect)) != CKR_OK)
 			break;
 		OPENSSL_cleanse (mk, sizeof mk);
+		if (!have_kek) {
+			kdf_new (st, kdf, &rv);
+			if (rv != CKR_OK ||
+			    (rv = kdf_run (kdf, so_pin, so_len, kek)) != CKR_OK)
+				break;
+			have_kek = true;
+		}
 		if ((rv = lh_conn_get (st, &c)) != CKR_OK)
 			break;
 		rv = init_token_write (st, c, label, kdf, kek, expect);
@@ -736,7 +754,6 @@ lh_store_init_token (lh_store *st, const uint8_t label[32],
 	}
 	if (rv == CKR_FUNCTION_CANCELED)
 		rv = CKR_DEVICE_ERROR;
-out:
 	lh_store_logout (st);
 	OPENSSL_cleanse (kek, sizeof kek);
 	OPENSSL_cleanse (mk, sizeof mk);

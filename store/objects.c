@@ -60,7 +60,6 @@ static const CK_ATTRIBUTE_TYPE indexed_types[] = {
 	CKA_OBJECT_ID, CKA_APPLICATION,
 	CKA_CLASS, CKA_KEY_TYPE, CKA_CERTIFICATE_TYPE,
 };
-#define SELECTIVE_TYPES 7
 
 /* Position in indexed_types, or -1. */
 static int
@@ -75,12 +74,18 @@ indexed_rank (CK_ATTRIBUTE_TYPE type)
 	return -1;
 }
 
+/* store.h: does lh_store_obj_find narrow by this type? */
 bool
 lh_store_indexed (CK_ATTRIBUTE_TYPE type)
 {
 	return indexed_rank (type) >= 0;
 }
 
+/*
+ * store.h.  Every value is cleansed, not only sealed ones: the caller may
+ * have copied secrets into public-looking attributes, and a wipe of a few
+ * public bytes costs nothing.  Leaves *attrs empty and reusable.
+ */
 void
 lh_attrs_free (lh_attrs *attrs)
 {
@@ -430,6 +435,13 @@ obj_lookup (lh_conn *c, lh_oid id, bool *private_obj)
 	return rv;
 }
 
+/*
+ * store.h.  The object row comes first so that its id exists to be bound
+ * into the seals; everything is one transaction, so a failure anywhere
+ * leaves no row behind.
+ *   CKR_USER_NOT_LOGGED_IN, CKR_TEMPLATE_INCONSISTENT (a type twice),
+ *   CKR_ARGUMENTS_BAD, CKR_DEVICE_ERROR, CKR_DEVICE_MEMORY, ...
+ */
 CK_RV
 lh_store_obj_add (lh_store *st, bool private_obj, const lh_sattr *a,
                   size_t n, lh_oid *out)
@@ -463,6 +475,12 @@ out:
 	return rv;
 }
 
+/*
+ * store.h.  The id, and so the AAD of every seal, stays the same; the
+ * values are sealed afresh with new nonces and the index rebuilt, since
+ * the private flag (plain or keyed index) may have changed.
+ *   CKR_OBJECT_HANDLE_INVALID and the codes of lh_store_obj_add.
+ */
 CK_RV
 lh_store_obj_update (lh_store *st, lh_oid id, bool private_obj,
                      const lh_sattr *a, size_t n)
@@ -485,6 +503,7 @@ out:
 	return write_end (st, k, c, rv);
 }
 
+/* store.h.  CKR_OBJECT_HANDLE_INVALID, CKR_USER_NOT_LOGGED_IN, ... */
 CK_RV
 lh_store_obj_del (lh_store *st, lh_oid id)
 {
@@ -504,6 +523,11 @@ out:
 	return write_end (st, k, c, rv);
 }
 
+/*
+ * store.h.  Reads the private column only: no integrity check, so callers
+ * use it as a hint (e.g. to skip private ids before login), never to
+ * decide what to reveal; lh_store_obj_get decides that.
+ */
 CK_RV
 lh_store_obj_is_private (lh_store *st, lh_oid id, bool *private_obj)
 {
@@ -643,22 +667,18 @@ raw_read (lh_conn *c, lh_oid id, obj_raw *r)
 }
 
 /*
- * The integrity checks: csum always, the MAC when k is given, and the
- * sealing rule for private objects (also covered by the MAC; checked
- * here too so that no plain value of a private object is ever returned
- * before login, even from a file whose csum an attacker recomputed).
+ * The integrity checks: csum always, the MAC when k is given.  Without k
+ * only the csum stands between a file edited by someone who recomputed it
+ * and the caller; that is still safe for secrets: private objects are not
+ * returned at all without k, and sealed values stay sealed whatever the
+ * flags and private columns claim, since the seal key comes from k.
  */
 static CK_RV
 raw_check (lh_store *st, const lh_keys *k, lh_oid id, const obj_raw *r)
 {
 	uint8_t csum[LH_CSUM_LEN], mac[LH_MAC_LEN];
-	size_t i;
 	CK_RV rv;
 
-	for (i = 0; r->private_obj && i < r->n; i++) {
-		if (!(r->s[i].flags & LH_SATTR_SEALED))
-			return CKR_DEVICE_ERROR;
-	}
 	if ((rv = obj_tags (st, k, id, r->private_obj, r->s, r->n,
 	                    csum, mac)) != CKR_OK)
 		return rv;
@@ -705,6 +725,12 @@ raw_open (lh_store *st, const lh_keys *k, lh_oid id, obj_raw *r,
 	return CKR_OK;
 }
 
+/*
+ * store.h.  The rows are copied out in one read transaction; the checks
+ * and the decryption run after the connection is back in the pool, so a
+ * slow object never holds a connection or a read snapshot.  Keys found
+ * stale (the token was re-initialised elsewhere) log the handle out.
+ */
 CK_RV
 lh_store_obj_get (lh_store *st, lh_oid id, lh_attrs *out)
 {
@@ -927,6 +953,12 @@ find_run (lh_store *st, lh_conn *c, const lh_keys *k, const lh_sattr *m,
 	return rv;
 }
 
+/*
+ * store.h.  Private objects need the index key, so with_private needs the
+ * master key (CKR_USER_NOT_LOGGED_IN otherwise).  The ids are candidates:
+ * idx rows are not covered by any MAC, so the caller compares the
+ * template with each object it then reads through lh_store_obj_get.
+ */
 CK_RV
 lh_store_obj_find (lh_store *st, const lh_sattr *match, size_t n,
                    bool with_private, lh_oid **ids, size_t *count)

@@ -457,6 +457,15 @@ fetch_algorithms (lh_store *st)
 
 static const char sql_token_uid[] = "token_uid";
 
+/*
+ * store.h.  Order matters: the file is made (0600) before SQLite sees it,
+ * its header is checked before anything is written, and token_uid is read
+ * once, here, because it never changes and every seal binds it.  Nothing
+ * about objects is read.
+ *   CKR_TOKEN_NOT_PRESENT, CKR_TOKEN_NOT_RECOGNIZED, CKR_DEVICE_ERROR,
+ *   CKR_ARGUMENTS_BAD (incomplete mutex ops), CKR_CANT_LOCK (an SQLite
+ *   built without thread support, with mutex ops), CKR_HOST_MEMORY
+ */
 CK_RV
 lh_store_open (const char *path, const lh_store_config *cfg, bool create,
                lh_store **out)
@@ -473,6 +482,10 @@ lh_store_open (const char *path, const lh_store_config *cfg, bool create,
 		goto out;
 	m = cfg ? cfg->mutex : NULL;
 	if (m != NULL && (!m->create || !m->destroy || !m->lock || !m->unlock))
+		goto out;
+	/* pool connections move between threads: SQLite must allow that */
+	rv = CKR_CANT_LOCK;
+	if (m != NULL && !sqlite3_threadsafe ())
 		goto out;
 
 	rv = CKR_HOST_MEMORY;
@@ -652,6 +665,7 @@ out:
 	return rv;
 }
 
+/* store.h.  Reads everything fresh, in one snapshot. */
 CK_RV
 lh_store_info_get (lh_store *st, lh_store_info *out)
 {
