@@ -244,6 +244,7 @@ lh_slot_store (lh_slot *slot, bool create, lh_store **out)
 	cfg.kdf = lh_g.conf->kdf;
 	cfg.max_pin_failures = lh_g.conf->max_pin_failures;
 	cfg.mutex = lh_lock_ops ();
+	cfg.libctx = lh_g.libctx;
 	rv = lh_store_open (slot->path, &cfg, create, &st);
 	if (rv != CKR_OK) {
 		if (rv != CKR_TOKEN_NOT_PRESENT)

@@ -227,7 +227,7 @@ kdf_new (const lh_store *st, uint8_t blob[KDF_BLOB_LEN], CK_RV *rv)
 	lh_put_be (blob + 1, st->kdf.t_cost, 4);
 	lh_put_be (blob + 5, st->kdf.m_kib, 4);
 	lh_put_be (blob + 9, st->kdf.lanes, 4);
-	*rv = lh_random (blob + 13, LH_SALT_LEN, false);
+	*rv = lh_random (st->libctx, blob + 13, LH_SALT_LEN, false);
 }
 
 /*
@@ -294,7 +294,7 @@ mk_wrap (lh_store *st, const uint8_t kek[LH_KEY_LEN], CK_USER_TYPE who,
 
 	out[0] = LH_FORMAT_VERSION;
 	wrap_aad (st, who, mk_version, aad);
-	if ((rv = lh_random (out + 1, LH_GCM_NONCE_LEN, false)) != CKR_OK)
+	if ((rv = lh_random (st->libctx, out + 1, LH_GCM_NONCE_LEN, false)) != CKR_OK)
 		return rv;
 	return lh_gcm_encrypt (st, kek, out + 1, aad, sizeof aad, mk, LH_KEY_LEN,
 	                       out + 1 + LH_GCM_NONCE_LEN,
@@ -681,7 +681,7 @@ init_token_write (lh_store *st, lh_conn *c, const uint8_t label[32],
 		rv = CKR_FUNCTION_CANCELED;
 		goto out;
 	}
-	if ((rv = lh_random (mk, sizeof mk, true)) != CKR_OK ||
+	if ((rv = lh_random (st->libctx, mk, sizeof mk, true)) != CKR_OK ||
 	    (rv = mk_wrap (st, kek, CKU_SO, r.mk_version + 1, mk,
 	                   wrapped)) != CKR_OK ||
 	    (rv = lh_sql_exec (c, sql_objects_del_all)) != CKR_OK ||

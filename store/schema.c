@@ -181,7 +181,8 @@ migrate_create (lh_conn *c)
 	rc = sqlite3_exec (c->db, sql_schema_v1, NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
 		return lh_sqlite_rv (rc);
-	if ((rv = lh_random (uid, sizeof uid, false)) != CKR_OK)
+	/* the token uid is public: the default context is good enough here */
+	if ((rv = lh_random (NULL, uid, sizeof uid, false)) != CKR_OK)
 		return rv;
 	for (i = 0; i < sizeof serial / 2; i++) {
 		serial[2 * i] = hex[uid[i] >> 4];

@@ -75,14 +75,15 @@ lh_get_be (const uint8_t *p, size_t n)
  * meant for long-term keys such as the master key.
  */
 CK_RV
-lh_random (uint8_t *buf, size_t len, bool priv)
+lh_random (OSSL_LIB_CTX *libctx, uint8_t *buf, size_t len, bool priv)
 {
 	int ok;
 
 	if (len > INT_MAX)
 		return CKR_ARGUMENTS_BAD;
 	ERR_set_mark ();
-	ok = priv ? RAND_priv_bytes (buf, (int) len) : RAND_bytes (buf, (int) len);
+	ok = priv ? RAND_priv_bytes_ex (libctx, buf, len, 0) :
+	     RAND_bytes_ex (libctx, buf, len, 0);
 	ERR_pop_to_mark ();
 	return ok == 1 ? CKR_OK : CKR_FUNCTION_FAILED;
 }
@@ -202,7 +203,7 @@ lh_seal (lh_store *st, const lh_keys *k, lh_oid id, CK_ATTRIBUTE_TYPE type,
 		return CKR_HOST_MEMORY;
 	b[0] = LH_FORMAT_VERSION;
 	attr_aad (st, k, id, type, aad);
-	if ((rv = lh_random (b + 1, LH_GCM_NONCE_LEN, false)) != CKR_OK ||
+	if ((rv = lh_random (st->libctx, b + 1, LH_GCM_NONCE_LEN, false)) != CKR_OK ||
 	    (rv = lh_gcm_encrypt (st, k->seal, b + 1, aad, sizeof aad, pt, len,
 	                          b + 1 + LH_GCM_NONCE_LEN,
 	                          b + 1 + LH_GCM_NONCE_LEN + len)) != CKR_OK) {

@@ -436,8 +436,9 @@ kdf_clamp (const lh_kdf_params *in, lh_kdf_params *out)
 }
 
 /*
- * Fetch the OpenSSL algorithms once.  Default library context and no
- * property query: the module passes no context down to the store.
+ * Fetch the OpenSSL algorithms once, from the library context the caller
+ * gave (the module's private one, so the host's openssl.cnf and providers
+ * never reach us); no property query.
  */
 static CK_RV
 fetch_algorithms (lh_store *st)
@@ -445,10 +446,10 @@ fetch_algorithms (lh_store *st)
 	CK_RV rv = CKR_GENERAL_ERROR;
 
 	ERR_set_mark ();
-	st->gcm = EVP_CIPHER_fetch (NULL, "AES-256-GCM", NULL);
-	st->sha256 = EVP_MD_fetch (NULL, "SHA256", NULL);
-	st->hmac = EVP_MAC_fetch (NULL, "HMAC", NULL);
-	st->hkdf = EVP_KDF_fetch (NULL, "HKDF", NULL);
+	st->gcm = EVP_CIPHER_fetch (st->libctx, "AES-256-GCM", NULL);
+	st->sha256 = EVP_MD_fetch (st->libctx, "SHA256", NULL);
+	st->hmac = EVP_MAC_fetch (st->libctx, "HMAC", NULL);
+	st->hkdf = EVP_KDF_fetch (st->libctx, "HKDF", NULL);
 	if (st->gcm && st->sha256 && st->hmac && st->hkdf)
 		rv = CKR_OK;
 	ERR_pop_to_mark ();
@@ -496,6 +497,7 @@ lh_store_open (const char *path, const lh_store_config *cfg, bool create,
 	if (st->path == NULL)
 		goto out;
 	kdf_clamp (cfg ? &cfg->kdf : &no_kdf, &st->kdf);
+	st->libctx = cfg ? cfg->libctx : NULL;
 	st->max_failures = (cfg && cfg->max_pin_failures) ?
 	                   cfg->max_pin_failures : LH_DEFAULT_MAX_FAILURES;
 	if (m != NULL) {

@@ -53,6 +53,7 @@ typedef struct {
 	lh_kdf_params kdf;           /* cost for PINs set through this handle */
 	uint32_t max_pin_failures;   /* lock a PIN after this many; 0 = 10 */
 	const lh_mutex_ops *mutex;   /* NULL: caller promises one thread */
+	struct ossl_lib_ctx_st *libctx;  /* OpenSSL context to use; NULL: default */
 } lh_store_config;
 
 /* What C_GetTokenInfo needs; read fresh from the file on each call. */

@@ -99,7 +99,9 @@ struct lh_store {
 	const lh_mutex_ops *mops;       /* NULL: no locking */
 	void *mutex;
 
-	/* OpenSSL algorithms fetched once at open (default library context). */
+	/* OpenSSL algorithms fetched once at open from the caller's
+	 * library context (the module's private one). */
+	OSSL_LIB_CTX *libctx;           /* not owned; NULL: default context */
 	EVP_CIPHER *gcm;                /* AES-256-GCM */
 	EVP_MD *sha256;
 	EVP_MAC *hmac;
@@ -148,7 +150,7 @@ CK_RV lh_schema_open (lh_conn *c, const char *path, bool create);
 CK_RV lh_schema_backup (lh_conn *c, const char *path, int64_t version);
 
 /* seal.c: AES-256-GCM, attribute sealing, random bytes */
-CK_RV lh_random (uint8_t *buf, size_t len, bool priv);
+CK_RV lh_random (OSSL_LIB_CTX *libctx, uint8_t *buf, size_t len, bool priv);
 CK_RV lh_gcm_encrypt (lh_store *st, const uint8_t key[LH_KEY_LEN],
                       const uint8_t nonce[LH_GCM_NONCE_LEN],
                       const uint8_t *aad, size_t aad_len,

@@ -37,7 +37,7 @@ typedef struct {
 	lh_store *st2;
 } fx_t;
 
-static const lh_store_config cfg_fast = { { 1, 64, 1 }, 3, NULL };
+static const lh_store_config cfg_fast = { { 1, 64, 1 }, 3, NULL, NULL };
 
 /* ---- fixture and helpers ---------------------------------------------- */
 
@@ -626,7 +626,7 @@ static void
 test_pin_kdf_params (void *arg)
 {
 	fx_t *f = arg;
-	lh_store_config odd = { { 1, 1, 4 }, 0, NULL };
+	lh_store_config odd = { { 1, 1, 4 }, 0, NULL, NULL };
 	lh_store_info info;
 	lh_store *st = NULL;
 	char hex[4096], hex2[4096];
