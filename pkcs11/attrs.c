@@ -6,6 +6,9 @@
  * applies, so keep specific rows for an attribute before any generic row
  * of the same attribute and classes.
  *
+ * CKA_VALUE_LEN and CKA_MODULUS_BITS are read-only here because the spec
+ * forbids them in C_CreateObject (footnote 2); the token computes them.
+ *
  * Defaults are litehsm's choices where the spec says "token-specific":
  * keys are private, sensitive and unextractable unless the template says
  * otherwise, and usable for the plain operations of their class but not
@@ -98,11 +101,11 @@ static const lh_attr_rule rules[] = {
 
 	/* secret key values (tables 40, 41: generic secret, AES) */
 	{ CKA_VALUE,          LH_C_SECRET, ANY, LH_K_BYTES, REQ | SENS, 0 },
-	{ CKA_VALUE_LEN,      LH_C_SECRET, ANY, LH_K_ULONG, 0, 0 },
+	{ CKA_VALUE_LEN,      LH_C_SECRET, ANY, LH_K_ULONG, RO, 0 },
 
 	/* RSA (tables 2.x of the mechanisms spec) */
 	{ CKA_MODULUS,        LH_C_PUB | LH_C_PRIV, CKK_RSA, LH_K_BYTES, REQ, 0 },
-	{ CKA_MODULUS_BITS,   LH_C_PUB,    CKK_RSA, LH_K_ULONG, 0, 0 },
+	{ CKA_MODULUS_BITS,   LH_C_PUB,    CKK_RSA, LH_K_ULONG, RO, 0 },
 	{ CKA_PUBLIC_EXPONENT, LH_C_PUB,   CKK_RSA, LH_K_BYTES, REQ, 0 },
 	{ CKA_PUBLIC_EXPONENT, LH_C_PRIV,  CKK_RSA, LH_K_BYTES, DEF, 0 },
 	{ CKA_PRIVATE_EXPONENT, LH_C_PRIV, CKK_RSA, LH_K_BYTES, REQ | SENS, 0 },

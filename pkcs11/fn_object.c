@@ -127,8 +127,12 @@ C_GetAttributeValue (CK_SESSION_HANDLE hs, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_PTR 
 		return CKR_ARGUMENTS_BAD;
 	if ((rv = lh_call_enter (&call, hs)) != CKR_OK)
 		return rv;
-	if ((rv = lh_object_load (call.session, h, &o)) != CKR_OK)
+	if ((rv = lh_object_load (call.session, h, &o)) != CKR_OK) {
+		/* nothing of a damaged or invisible object reaches the caller */
+		for (i = 0; i < n; i++)
+			t[i].ulValueLen = CK_UNAVAILABLE_INFORMATION;
 		return lh_call_leave (&call, rv);
+	}
 	/*
 	 * SPEC: C_GetAttributeValue processes every attribute; one that
 	 * fails gets CK_UNAVAILABLE_INFORMATION and the others are still
@@ -152,6 +156,15 @@ C_GetAttributeValue (CK_SESSION_HANDLE hs, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_PTR 
 	return lh_call_leave (&call, rv);
 }
 
+static bool
+is_trusted_certificate (const lh_attrs *a)
+{
+	CK_ULONG cls;
+
+	return lh_attrs_ulong (a, CKA_CLASS, &cls) && cls == CKO_CERTIFICATE &&
+	       lh_attrs_bool (a, CKA_TRUSTED, false);
+}
+
 LH_EXPORT CK_RV
 C_SetAttributeValue (CK_SESSION_HANDLE hs, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_PTR t,
                      CK_ULONG n)
@@ -168,8 +181,10 @@ C_SetAttributeValue (CK_SESSION_HANDLE hs, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_PTR 
 	if ((rv = lh_object_load (call.session, h, &o)) != CKR_OK)
 		return lh_call_leave (&call, rv);
 	rv = lh_object_may_write (call.session, o.token, o.private_obj);
-	/* SPEC: CKA_MODIFIABLE false: CKR_ACTION_PROHIBITED */
-	if (rv == CKR_OK && !lh_attrs_bool (&o.attrs, CKA_MODIFIABLE, true))
+	/* SPEC: CKA_MODIFIABLE false: CKR_ACTION_PROHIBITED; and 4.6.2:
+	 * "trusted certificates cannot be modified" */
+	if (rv == CKR_OK && (!lh_attrs_bool (&o.attrs, CKA_MODIFIABLE, true) ||
+	                     is_trusted_certificate (&o.attrs)))
 		rv = CKR_ACTION_PROHIBITED;
 	if (rv == CKR_OK)
 		rv = lh_template_merge (&o.attrs, t, n, session_user (call.session),

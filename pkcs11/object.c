@@ -18,7 +18,43 @@
 
 #include <openssl/crypto.h>
 
-#define LH_OID_MASK (((CK_OBJECT_HANDLE)1 << 48) - 1)
+#define LH_OID_MASK (((CK_OBJECT_HANDLE)1 << 40) - 1)
+#define LH_SLOT_SHIFT 48
+#define LH_EPOCH_SHIFT 40
+
+/* The epoch tag in handles of private objects: 1..255, never 0. */
+static unsigned
+epoch_tag (lh_slot *slot)
+{
+	unsigned e;
+
+	lh_state_lock ();
+	e = slot->epoch % 255 + 1;
+	lh_state_unlock ();
+	return e;
+}
+
+/* Is the user logged in on slot? */
+static bool
+epoch_user (lh_slot *slot)
+{
+	bool u;
+
+	lh_state_lock ();
+	u = slot->user == CKU_USER;
+	lh_state_unlock ();
+	return u;
+}
+
+static CK_OBJECT_HANDLE
+token_handle (lh_slot *slot, lh_oid oid, bool private_obj)
+{
+	CK_OBJECT_HANDLE h = ((CK_OBJECT_HANDLE)slot->index + 1) << LH_SLOT_SHIFT | oid;
+
+	if (private_obj)
+		h |= (CK_OBJECT_HANDLE)epoch_tag (slot) << LH_EPOCH_SHIFT;
+	return h;
+}
 
 struct lh_find {
 	lh_attrs match;           /* the search template (internal form) */
@@ -26,6 +62,7 @@ struct lh_find {
 	size_t nsh, spos;
 	lh_oid *cand;             /* token object candidates from the index */
 	size_t ncand, cpos;
+	bool index_only;          /* every template attribute is indexed */
 };
 
 const lh_sattr *
@@ -188,14 +225,22 @@ lh_object_load (lh_session *s, CK_OBJECT_HANDLE h, lh_object *out)
 	out->handle = h;
 	if (h & LH_SOBJ_BIT)
 		return load_session_object (s, h, out);
-	if ((h >> 48) != (CK_OBJECT_HANDLE)s->slot->index + 1 || !(h & LH_OID_MASK))
+	if ((h >> LH_SLOT_SHIFT) != (CK_OBJECT_HANDLE)s->slot->index + 1 ||
+	    !(h & LH_OID_MASK))
 		return CKR_OBJECT_HANDLE_INVALID;
 	out->token = true;
 	out->oid = h & LH_OID_MASK;
 	rv = load_token_object (s, out->oid, out);
-	if (rv != CKR_OK)
+	if (rv != CKR_OK) {
 		memset (&out->attrs, 0, sizeof out->attrs);
-	return rv;
+		return rv;
+	}
+	/* a handle from another login, or a public handle dressed up */
+	if (token_handle (s->slot, out->oid, out->private_obj) != h) {
+		lh_object_clear (out);
+		return CKR_OBJECT_HANDLE_INVALID;
+	}
+	return CKR_OK;
 }
 
 CK_RV
@@ -248,7 +293,11 @@ lh_object_add (lh_session *s, lh_attrs *attrs, CK_OBJECT_HANDLE *out)
 		if ((rv = lh_slot_store (s->slot, false, &st)) != CKR_OK ||
 		    (rv = lh_store_obj_add (st, priv, attrs->a, attrs->n, &oid)) != CKR_OK)
 			goto out;
-		*out = ((CK_OBJECT_HANDLE)s->slot->index + 1) << 48 | oid;
+		if (oid > LH_OID_MASK) {
+			rv = CKR_DEVICE_MEMORY;   /* 2^40 objects: not in our lifetime */
+			goto out;
+		}
+		*out = token_handle (s->slot, oid, priv);
 		goto out;
 	}
 	rv = CKR_HOST_MEMORY;
@@ -402,12 +451,16 @@ lh_find_start (lh_session *s, const lh_attrs *match, lh_find **out)
 	bool session_ok = !lh_attrs_bool (match, CKA_TOKEN, false);
 	bool user;
 	lh_store *st;
+	size_t i;
 	CK_RV rv;
 
 	if (!f)
 		return CKR_HOST_MEMORY;
 	if ((rv = lh_attrs_copy (match, &f->match)) != CKR_OK)
 		goto fail;
+	f->index_only = true;
+	for (i = 0; i < match->n; i++)
+		f->index_only = f->index_only && lh_store_indexed (match->a[i].type);
 	lh_state_lock ();
 	user = s->slot->user == CKU_USER;
 	rv = session_ok ? find_session_objects_locked (s, f) : CKR_OK;
@@ -432,20 +485,34 @@ lh_find_next (lh_session *s, lh_find *f, CK_OBJECT_HANDLE *out, size_t max,
               size_t *count)
 {
 	lh_object o;
-	CK_OBJECT_HANDLE h;
+	lh_store *st;
+	lh_oid oid;
+	bool priv, user = epoch_user (s->slot);
 	size_t n = 0;
+	CK_RV rv;
 
 	while (n < max && f->spos < f->nsh)
 		out[n++] = f->sh[f->spos++];
 	/* Token candidates are checked lazily, as the caller pulls them. */
 	while (n < max && f->cpos < f->ncand) {
-		h = ((CK_OBJECT_HANDLE)s->slot->index + 1) << 48 | f->cand[f->cpos++];
-		/* a damaged or vanished object is skipped, not returned */
-		if (lh_object_load (s, h, &o) != CKR_OK)
-			continue;
-		if (matches (&o.attrs, &f->match))
-			out[n++] = h;
-		lh_object_clear (&o);
+		oid = f->cand[f->cpos++];
+		memset (&o, 0, sizeof o);
+		rv = load_token_object (s, oid, &o);
+		if (rv == CKR_OK) {
+			if (matches (&o.attrs, &f->match))
+				out[n++] = token_handle (s->slot, oid, o.private_obj);
+			lh_object_clear (&o);
+		} else if (rv == CKR_DEVICE_ERROR && f->index_only &&
+		           lh_slot_store (s->slot, false, &st) == CKR_OK &&
+		           lh_store_obj_is_private (st, oid, &priv) == CKR_OK &&
+		           (!priv || user)) {
+			/*
+			 * A damaged object the index vouches for is listed, so
+			 * the caller learns it exists; every use of it then
+			 * fails with CKR_DEVICE_ERROR.  Vanished ones are not.
+			 */
+			out[n++] = token_handle (s->slot, oid, priv);
+		}
 	}
 	*count = n;
 	return CKR_OK;

@@ -3,11 +3,16 @@
  *
  * An lh_object is a loaded, private copy of one object's attributes,
  * taken with its visibility checked; nothing holds a lock while it is
- * used.  Handles:
- *   token objects   ((slot index + 1) << 48) | store id
+ * used.  Handles (64-bit CK_ULONG):
+ *   token objects   bits 48..62 slot index + 1, bits 40..47 login epoch
+ *                   (private objects; 0 for public ones), bits 0..39 the
+ *                   store id
  *   session objects (1 << 63) | counter
- * so a handle names its slot, and token handles are the same in every
- * session of the application.
+ * so a handle names its slot, token handles are the same in every session
+ * of the application, and handles of private objects die with the login
+ * that found them (SPEC: C_Logout: "handles to private objects become
+ * invalid, even if a user is later logged back in"; the epoch repeats
+ * after 255 logouts).
  */
 #ifndef LH_OBJECT_H
 #define LH_OBJECT_H

@@ -56,6 +56,7 @@ lh_slot_logout_locked (lh_slot *slot)
 	if (slot->user == LH_NOBODY)
 		return;
 	slot->user = LH_NOBODY;
+	slot->epoch++;
 	if (slot->store)
 		lh_store_logout (slot->store);
 	/* SPEC: C_Logout: all private session objects are destroyed */

@@ -54,7 +54,7 @@ find_id_locked (CK_SLOT_ID id)
 }
 
 /* Handles carry the slot index in 16 bits; see object.c. */
-#define LH_MAX_SLOTS 0xfffe
+#define LH_MAX_SLOTS 0x7ffe
 
 static CK_RV
 add_slot_locked (const char *path)

@@ -37,6 +37,7 @@ struct lh_slot {
 	unsigned sessions;        /* open sessions of this application (lock) */
 	unsigned rw_sessions;     /* of which read/write (lock) */
 	bool busy;                /* a login/init-token is running (lock) */
+	unsigned epoch;           /* counts logouts; in private handles (lock) */
 };
 
 /* A session object: lives in memory, dies with its session. */

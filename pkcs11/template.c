@@ -241,10 +241,11 @@ append_der (lh_attrs *a, CK_ATTRIBUTE_TYPE type, int len, unsigned char *der)
 }
 
 /*
- * X.509 certificates: CKA_SUBJECT, CKA_ISSUER, CKA_SERIAL_NUMBER and
- * CKA_PUBLIC_KEY_INFO are taken from the certificate when the template
- * leaves them out, so clients that only hand us the DER get a complete
- * object.  A CKA_VALUE that is not a certificate is refused.
+ * X.509 certificates: CKA_ISSUER, CKA_SERIAL_NUMBER and CKA_PUBLIC_KEY_INFO
+ * are taken from the certificate when the template leaves them out, so
+ * searches by issuer and serial work for every client.  CKA_SUBJECT stays
+ * required, as the spec says.  A CKA_VALUE that is not a certificate is
+ * refused.
  */
 static CK_RV
 fill_certificate (lh_attrs *a)
@@ -264,12 +265,7 @@ fill_certificate (lh_attrs *a)
 	    p != (const unsigned char *)v->value + v->len)
 		goto out;
 	rv = CKR_OK;
-	if (!lh_attrs_get (a, CKA_SUBJECT)) {
-		der = NULL;
-		len = i2d_X509_NAME (X509_get_subject_name (x), &der);
-		rv = append_der (a, CKA_SUBJECT, len, der);
-	}
-	if (rv == CKR_OK && !lh_attrs_get (a, CKA_ISSUER)) {
+	if (!lh_attrs_get (a, CKA_ISSUER)) {
 		der = NULL;
 		len = i2d_X509_NAME (X509_get_issuer_name (x), &der);
 		rv = append_der (a, CKA_ISSUER, len, der);
@@ -295,7 +291,7 @@ static CK_RV
 fill_computed (lh_attrs *a, unsigned cls, CK_KEY_TYPE kt)
 {
 	const lh_sattr *v, *m;
-	CK_ULONG given, bits;
+	CK_ULONG bits;
 	CK_RV rv = CKR_OK;
 	size_t i;
 
@@ -306,8 +302,6 @@ fill_computed (lh_attrs *a, unsigned cls, CK_KEY_TYPE kt)
 			return CKR_ATTRIBUTE_VALUE_INVALID;
 		if (v->len == 0)
 			return CKR_ATTRIBUTE_VALUE_INVALID;
-		if (lh_attrs_ulong (a, CKA_VALUE_LEN, &given))
-			return given == v->len ? CKR_OK : CKR_TEMPLATE_INCONSISTENT;
 		rv = append_ulong (a, CKA_VALUE_LEN, v->len);
 	}
 	if (cls == LH_C_PUB && kt == CKK_RSA && (m = lh_attrs_get (a, CKA_MODULUS))) {
@@ -321,8 +315,6 @@ fill_computed (lh_attrs *a, unsigned cls, CK_KEY_TYPE kt)
 			for (uint8_t top = p[i]; top; top >>= 1)
 				bits++;
 		}
-		if (lh_attrs_ulong (a, CKA_MODULUS_BITS, &given))
-			return given == bits ? CKR_OK : CKR_TEMPLATE_INCONSISTENT;
 		rv = append_ulong (a, CKA_MODULUS_BITS, bits);
 	}
 	sort_attrs (a);

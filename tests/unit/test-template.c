@@ -122,7 +122,8 @@ test_create_errors (void *unused)
 	assert_rv (CKR_ATTRIBUTE_VALUE_INVALID, create (badbool, 4, CKU_USER, &a));
 	assert_rv (CKR_TEMPLATE_INCOMPLETE, create (noclass, 1, CKU_USER, &a));
 	assert_rv (CKR_TEMPLATE_INCOMPLETE, create (nokey, 2, CKU_USER, &a));
-	assert_rv (CKR_TEMPLATE_INCONSISTENT, create (vlen, 4, CKU_USER, &a));
+	/* SPEC: CKA_VALUE_LEN must not be given to C_CreateObject */
+	assert_rv (CKR_ATTRIBUTE_READ_ONLY, create (vlen, 4, CKU_USER, &a));
 	assert_rv (CKR_ATTRIBUTE_TYPE_INVALID, create (foreign, 4, CKU_USER, &a));
 	assert_rv (CKR_ARGUMENTS_BAD, create (NULL, 2, CKU_USER, &a));
 }
