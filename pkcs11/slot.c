@@ -130,7 +130,8 @@ scan_dir_locked (const char *dir)
 		n++;
 	}
 	closedir (d);
-	qsort (names, n, sizeof *names, cmp_str);
+	if (n > 1)
+		qsort (names, n, sizeof *names, cmp_str);
 	for (i = 0; i < n; i++) {
 		if (rv == CKR_OK) {
 			if (asprintf (&path, "%s/%s", dir, names[i]) < 0)

@@ -751,10 +751,10 @@ fx_wait (pid_t pid)
 int
 fx_run_self (const char *const *args, char *out, size_t out_size)
 {
-	char *argv[32];
+	char *argv[32], self[1024];
 	int fds[2], n = 0, status;
 	size_t used = 0;
-	ssize_t got;
+	ssize_t got, len;
 	pid_t pid;
 
 	argv[n++] = (char *) "test-child";
@@ -763,6 +763,11 @@ fx_run_self (const char *const *args, char *out, size_t out_size)
 		n++;
 	}
 	argv[n] = NULL;
+	/* resolve it here: under valgrind, exec of /proc/self/exe itself
+	 * would start the tool binary, readlink answers for the client */
+	len = readlink ("/proc/self/exe", self, sizeof self - 1);
+	check (len > 0);
+	self[len] = '\0';
 	check (pipe (fds) == 0);
 	fflush (stdout);
 	pid = fork ();
@@ -771,7 +776,7 @@ fx_run_self (const char *const *args, char *out, size_t out_size)
 		dup2 (fds[1], STDOUT_FILENO);
 		close (fds[0]);
 		close (fds[1]);
-		execv ("/proc/self/exe", argv);
+		execv (self, argv);
 		_exit (127);
 	}
 	close (fds[1]);
