@@ -159,17 +159,7 @@ int fx_wait (pid_t pid);   /* exit status, or -1 */
 #include <setjmp.h>
 #include <unistd.h>
 
-/* test.h's runner keeps loop counters across setjmp; GCC's -Wclobbered
- * (in -Wextra, an error with --enable-strict) flags them at -O2 even
- * though none of them changes between setjmp and longjmp. */
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wclobbered"
-#endif
 #include "test.h"
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
 
 /* Call first in main(): routes fixture failures into test.h. */
 static inline void
