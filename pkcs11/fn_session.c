@@ -47,9 +47,7 @@ C_OpenSession (CK_SLOT_ID id, CK_FLAGS flags, CK_VOID_PTR app, CK_NOTIFY notify,
 	/* SPEC: C_OpenSession: CKF_SERIAL_SESSION must be set */
 	if (!(flags & CKF_SERIAL_SESSION))
 		return lh_call_leave (&call, CKR_SESSION_PARALLEL_NOT_SUPPORTED);
-	lh_state_lock ();
-	rv = lh_slot_get_locked (id, &s);
-	lh_state_unlock ();
+	rv = lh_slot_get (id, &s);
 	if (rv != CKR_OK || (rv = token_ready (s)) != CKR_OK)
 		return lh_call_leave (&call, rv);
 	lh_state_lock ();

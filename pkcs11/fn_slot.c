@@ -70,9 +70,7 @@ C_GetSlotInfo (CK_SLOT_ID id, CK_SLOT_INFO_PTR info)
 		return CKR_ARGUMENTS_BAD;
 	if ((rv = lh_enter_global (&call)) != CKR_OK)
 		return rv;
-	lh_state_lock ();
-	rv = lh_slot_get_locked (id, &s);
-	lh_state_unlock ();
+	rv = lh_slot_get (id, &s);
 	if (rv != CKR_OK)
 		return lh_call_leave (&call, rv);
 	memset (info, 0, sizeof *info);
@@ -128,9 +126,7 @@ C_GetTokenInfo (CK_SLOT_ID id, CK_TOKEN_INFO_PTR info)
 		return CKR_ARGUMENTS_BAD;
 	if ((rv = lh_enter_global (&call)) != CKR_OK)
 		return rv;
-	lh_state_lock ();
-	rv = lh_slot_get_locked (id, &s);
-	lh_state_unlock ();
+	rv = lh_slot_get (id, &s);
 	if (rv != CKR_OK || (rv = token_info (s, &si)) != CKR_OK)
 		return lh_call_leave (&call, rv);
 	lh_state_lock ();
@@ -192,9 +188,7 @@ C_GetMechanismList (CK_SLOT_ID id, CK_MECHANISM_TYPE_PTR list, CK_ULONG_PTR coun
 		return CKR_ARGUMENTS_BAD;
 	if ((rv = lh_enter_global (&call)) != CKR_OK)
 		return rv;
-	lh_state_lock ();
-	rv = lh_slot_get_locked (id, &s);
-	lh_state_unlock ();
+	rv = lh_slot_get (id, &s);
 	/* Mechanisms arrive with the cryptography; none is offered yet. */
 	if (rv == CKR_OK)
 		*count = 0;
@@ -212,9 +206,7 @@ C_GetMechanismInfo (CK_SLOT_ID id, CK_MECHANISM_TYPE type, CK_MECHANISM_INFO_PTR
 		return CKR_ARGUMENTS_BAD;
 	if ((rv = lh_enter_global (&call)) != CKR_OK)
 		return rv;
-	lh_state_lock ();
-	rv = lh_slot_get_locked (id, &s);
-	lh_state_unlock ();
+	rv = lh_slot_get (id, &s);
 	return lh_call_leave (&call, rv == CKR_OK ? CKR_MECHANISM_INVALID : rv);
 }
 

@@ -199,6 +199,17 @@ lh_slot_get_locked (CK_SLOT_ID id, lh_slot **out)
 	return CKR_OK;
 }
 
+CK_RV
+lh_slot_get (CK_SLOT_ID id, lh_slot **out)
+{
+	CK_RV rv;
+
+	lh_state_lock ();
+	rv = lh_slot_get_locked (id, out);
+	lh_state_unlock ();
+	return rv;
+}
+
 static CK_RV
 make_dir_for (const char *path)
 {

@@ -18,6 +18,8 @@ CK_RV lh_slots_refresh_locked (void);
 
 /* Look a slot up (rescanning once if unknown).  Module lock held. */
 CK_RV lh_slot_get_locked (CK_SLOT_ID id, lh_slot **out);
+/* The same, taking the module lock.  CKR_SLOT_ID_INVALID */
+CK_RV lh_slot_get (CK_SLOT_ID id, lh_slot **out);
 
 /* Does the slot's file exist?  (a present token, maybe uninitialized) */
 bool lh_slot_has_file (const lh_slot *slot);
