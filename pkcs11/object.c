@@ -46,6 +46,14 @@ epoch_user (lh_slot *slot)
 	return u;
 }
 
+bool
+lh_object_visible_private (lh_session *s, CK_OBJECT_HANDLE h)
+{
+	CK_OBJECT_HANDLE tag = (h >> LH_EPOCH_SHIFT) & 0xff;
+
+	return epoch_user (s->slot) && tag == epoch_tag (s->slot);
+}
+
 static CK_OBJECT_HANDLE
 token_handle (lh_slot *slot, lh_oid oid, bool private_obj)
 {

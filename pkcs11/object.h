@@ -57,6 +57,10 @@ CK_RV lh_object_add (lh_session *s, lh_attrs *attrs, CK_OBJECT_HANDLE *out);
 CK_RV lh_object_replace (lh_session *s, lh_object *o, lh_attrs *attrs);
 CK_RV lh_object_destroy (lh_session *s, lh_object *o);
 
+/* Would handle h of a private token object still be valid for s (user
+ * logged in, same login epoch)?  No store access. */
+bool lh_object_visible_private (lh_session *s, CK_OBJECT_HANDLE h);
+
 /* Is attribute a of object o hidden (sensitive or unextractable)? */
 bool lh_object_hides (const lh_attrs *attrs, const lh_sattr *a);
 

@@ -41,6 +41,36 @@
 #define CKM_HKDF_DERIVE 0x0000402aUL
 #endif
 
+/* 3.0 HKDF (section 2.43 of the 3.0 mechanisms spec) */
+#ifndef CKK_HKDF
+#define CKK_HKDF 0x00000042UL
+#define CKM_HKDF_DATA 0x0000402bUL
+#define CKM_HKDF_KEY_GEN 0x0000402cUL
+#define CKF_HKDF_SALT_NULL 0x00000001UL
+#define CKF_HKDF_SALT_DATA 0x00000002UL
+#define CKF_HKDF_SALT_KEY 0x00000004UL
+typedef struct CK_HKDF_PARAMS {
+	CK_BBOOL bExtract;
+	CK_BBOOL bExpand;
+	CK_MECHANISM_TYPE prfHashMechanism;
+	CK_ULONG ulSaltType;
+	CK_BYTE *pSalt;
+	CK_ULONG ulSaltLen;
+	CK_OBJECT_HANDLE hSaltKey;
+	CK_BYTE *pInfo;
+	CK_ULONG ulInfoLen;
+} CK_HKDF_PARAMS;
+#endif
+
+/* 3.0 EdDSA parameters (optional for CKM_EDDSA) */
+#ifndef LH_HAVE_EDDSA_PARAMS
+typedef struct CK_EDDSA_PARAMS {
+	CK_BBOOL phFlag;
+	CK_ULONG ulContextDataLen;
+	CK_BYTE *pContextData;
+} CK_EDDSA_PARAMS;
+#endif
+
 #ifndef CKA_UNIQUE_ID
 #define CKA_UNIQUE_ID 0x0000000AUL
 #endif

@@ -58,6 +58,8 @@ struct lh_session {
 	bool closed;              /* removed from the table (lock) */
 	void *op_lock;            /* guards the fields below */
 	lh_find *find;            /* active C_FindObjects, or NULL */
+	struct lh_op *ops[5];     /* active operations, by lh_op_kind */
+	bool context_login;       /* CKU_CONTEXT_SPECIFIC done for ops */
 	lh_session *hnext;        /* hash chain (lock) */
 };
 
