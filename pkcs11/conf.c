@@ -31,6 +31,7 @@ lh_conf_new_defaults (void)
 	c->kdf.m_kib = LH_KDF_DEFAULT_M_KIB;
 	c->kdf.lanes = LH_KDF_DEFAULT_LANES;
 	c->log_level = LH_LOG_ERROR;
+	c->strict_policy = true;
 	return c;
 }
 
@@ -231,6 +232,15 @@ parse_pair (lh_conf *c, const char *key, char *value, const char *path,
 		       fail (why, path, line, "kdf_parallelism must be 1..16");
 	if (strcmp (key, "disable_mechanisms") == 0)
 		return parse_mechs (c, value, path, line, why);
+	if (strcmp (key, "strict_policy") == 0) {
+		if (strcmp (value, "yes") == 0)
+			c->strict_policy = true;
+		else if (strcmp (value, "no") == 0)
+			c->strict_policy = false;
+		else
+			return fail (why, path, line, "strict_policy must be yes or no");
+		return CKR_OK;
+	}
 	if (strcmp (key, "log_level") == 0) {
 		if (strcmp (value, "error") == 0)
 			c->log_level = LH_LOG_ERROR;

@@ -17,6 +17,7 @@ typedef struct {
 	size_t ndisabled;
 	char *log_file;               /* NULL: syslog for errors */
 	int log_level;
+	bool strict_policy;           /* strict key-usage policy (default) */
 	char *source;                 /* the file read, or NULL for defaults */
 } lh_conf;
 

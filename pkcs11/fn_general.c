@@ -8,6 +8,7 @@
 #include "pkcs11/lock.h"
 #include "pkcs11/log.h"
 #include "pkcs11/object.h"
+#include "pkcs11/mech.h"
 #include "pkcs11/session.h"
 #include "pkcs11/slot.h"
 #include "pkcs11/util.h"
@@ -98,6 +99,7 @@ C_Finalize (CK_VOID_PTR reserved)
 	lh_state_lock ();
 	lh_session_close_all_locked (NULL);
 	lh_sobj_destroy_matching_locked (NULL, 0, false);
+	lh_key_cache_free_locked ();
 	lh_slots_free ();
 	lh_state_unlock ();
 	lh_mutex_free (lh_g.lock);

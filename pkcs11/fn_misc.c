@@ -78,45 +78,10 @@ typedef CK_ULONG_PTR ULP;
 typedef CK_MECHANISM_PTR MP;
 typedef CK_ATTRIBUTE_PTR AP;
 
-LH_EXPORT CK_RV C_EncryptInit (SH s, MP m, OH k) NOT_SUPPORTED
-LH_EXPORT CK_RV C_Encrypt (SH s, B i, UL il, B o, ULP ol) NOT_SUPPORTED
-LH_EXPORT CK_RV C_EncryptUpdate (SH s, B i, UL il, B o, ULP ol) NOT_SUPPORTED
-LH_EXPORT CK_RV C_EncryptFinal (SH s, B o, ULP ol) NOT_SUPPORTED
-LH_EXPORT CK_RV C_DecryptInit (SH s, MP m, OH k) NOT_SUPPORTED
-LH_EXPORT CK_RV C_Decrypt (SH s, B i, UL il, B o, ULP ol) NOT_SUPPORTED
-LH_EXPORT CK_RV C_DecryptUpdate (SH s, B i, UL il, B o, ULP ol) NOT_SUPPORTED
-LH_EXPORT CK_RV C_DecryptFinal (SH s, B o, ULP ol) NOT_SUPPORTED
-LH_EXPORT CK_RV C_DigestInit (SH s, MP m) NOT_SUPPORTED
-LH_EXPORT CK_RV C_Digest (SH s, B i, UL il, B o, ULP ol) NOT_SUPPORTED
-LH_EXPORT CK_RV C_DigestUpdate (SH s, B i, UL il) NOT_SUPPORTED
-LH_EXPORT CK_RV C_DigestKey (SH s, OH k) NOT_SUPPORTED
-LH_EXPORT CK_RV C_DigestFinal (SH s, B o, ULP ol) NOT_SUPPORTED
-LH_EXPORT CK_RV C_SignInit (SH s, MP m, OH k) NOT_SUPPORTED
-LH_EXPORT CK_RV C_Sign (SH s, B i, UL il, B o, ULP ol) NOT_SUPPORTED
-LH_EXPORT CK_RV C_SignUpdate (SH s, B i, UL il) NOT_SUPPORTED
-LH_EXPORT CK_RV C_SignFinal (SH s, B o, ULP ol) NOT_SUPPORTED
-LH_EXPORT CK_RV C_SignRecoverInit (SH s, MP m, OH k) NOT_SUPPORTED
-LH_EXPORT CK_RV C_SignRecover (SH s, B i, UL il, B o, ULP ol) NOT_SUPPORTED
-LH_EXPORT CK_RV C_VerifyInit (SH s, MP m, OH k) NOT_SUPPORTED
-LH_EXPORT CK_RV C_Verify (SH s, B i, UL il, B sig, UL sl) NOT_SUPPORTED
-LH_EXPORT CK_RV C_VerifyUpdate (SH s, B i, UL il) NOT_SUPPORTED
-LH_EXPORT CK_RV C_VerifyFinal (SH s, B sig, UL sl) NOT_SUPPORTED
-LH_EXPORT CK_RV C_VerifyRecoverInit (SH s, MP m, OH k) NOT_SUPPORTED
-LH_EXPORT CK_RV C_VerifyRecover (SH s, B i, UL il, B o, ULP ol) NOT_SUPPORTED
 LH_EXPORT CK_RV C_DigestEncryptUpdate (SH s, B i, UL il, B o, ULP ol) NOT_SUPPORTED
 LH_EXPORT CK_RV C_DecryptDigestUpdate (SH s, B i, UL il, B o, ULP ol) NOT_SUPPORTED
 LH_EXPORT CK_RV C_SignEncryptUpdate (SH s, B i, UL il, B o, ULP ol) NOT_SUPPORTED
 LH_EXPORT CK_RV C_DecryptVerifyUpdate (SH s, B i, UL il, B o, ULP ol) NOT_SUPPORTED
-LH_EXPORT CK_RV C_GenerateKey (SH s, MP m, AP t, UL n, CK_OBJECT_HANDLE_PTR k) NOT_SUPPORTED
-LH_EXPORT CK_RV C_GenerateKeyPair (SH s, MP m, AP pt, UL pn, AP vt, UL vn,
-                                   CK_OBJECT_HANDLE_PTR pub, CK_OBJECT_HANDLE_PTR priv)
-	NOT_SUPPORTED
-LH_EXPORT CK_RV C_WrapKey (SH s, MP m, OH w, OH k, B o, ULP ol) NOT_SUPPORTED
-LH_EXPORT CK_RV C_UnwrapKey (SH s, MP m, OH u, B i, UL il, AP t, UL n,
-                             CK_OBJECT_HANDLE_PTR k) NOT_SUPPORTED
-LH_EXPORT CK_RV C_DeriveKey (SH s, MP m, OH b, AP t, UL n, CK_OBJECT_HANDLE_PTR k)
-	NOT_SUPPORTED
-
 /* 3.0 message-based functions (section 5.13-5.16 of 3.0). */
 CK_RV lh_C_MessageInit (SH s, CK_MECHANISM *m, OH k) NOT_SUPPORTED
 CK_RV lh_C_CryptMessage (SH s, void *p, UL pl, B ad, UL adl, B i, UL il, B o, ULP ol)

@@ -12,6 +12,7 @@
 #include "pkcs11/state.h"
 #include "pkcs11/session.h"
 #include "pkcs11/slot.h"
+#include "pkcs11/op.h"
 
 #include <string.h>
 
@@ -142,6 +143,31 @@ login_allowed_locked (lh_slot *slot, CK_USER_TYPE user)
 	return CKR_OK;
 }
 
+/*
+ * SPEC: CKA_ALWAYS_AUTHENTICATE: after C_SignInit/C_DecryptInit with such
+ * a key, the user PIN is given again with CKU_CONTEXT_SPECIFIC for that
+ * one operation.  A wrong PIN counts as a failure like any other.
+ */
+static CK_RV
+context_login (lh_session *s, CK_UTF8CHAR_PTR pin, CK_ULONG len)
+{
+	lh_op *op = lh_op_waiting_login (s);
+	CK_USER_TYPE user;
+	CK_RV rv;
+
+	lh_state_lock ();
+	user = s->slot->user;
+	lh_state_unlock ();
+	if (!op)
+		return CKR_OPERATION_NOT_INITIALIZED;
+	if (user != CKU_USER)
+		return CKR_USER_NOT_LOGGED_IN;
+	rv = lh_store_login (s->slot->store, CKU_USER, pin, len);
+	if (rv == CKR_OK)
+		op->need_login = false;
+	return rv;
+}
+
 LH_EXPORT CK_RV
 C_Login (CK_SESSION_HANDLE hs, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin, CK_ULONG len)
 {
@@ -154,11 +180,10 @@ C_Login (CK_SESSION_HANDLE hs, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin, CK_ULONG 
 	slot = call.session->slot;
 	if (user != CKU_SO && user != CKU_USER && user != CKU_CONTEXT_SPECIFIC)
 		return lh_call_leave (&call, CKR_USER_TYPE_INVALID);
-	/* No operation needs CKU_CONTEXT_SPECIFIC until keys can be used. */
-	if (user == CKU_CONTEXT_SPECIFIC)
-		return lh_call_leave (&call, CKR_OPERATION_NOT_INITIALIZED);
 	if (!pin)
 		return lh_call_leave (&call, CKR_ARGUMENTS_BAD);
+	if (user == CKU_CONTEXT_SPECIFIC)
+		return lh_call_leave (&call, context_login (call.session, pin, len));
 	lh_state_lock ();
 	rv = login_allowed_locked (slot, user);
 	lh_state_unlock ();

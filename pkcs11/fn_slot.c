@@ -9,6 +9,7 @@
 #include "pkcs11/slot.h"
 #include "pkcs11/util.h"
 #include "pkcs11/log.h"
+#include "pkcs11/mech.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -180,24 +181,38 @@ C_WaitForSlotEvent (CK_FLAGS flags, CK_SLOT_ID_PTR slot, CK_VOID_PTR reserved)
 LH_EXPORT CK_RV
 C_GetMechanismList (CK_SLOT_ID id, CK_MECHANISM_TYPE_PTR list, CK_ULONG_PTR count)
 {
+	const lh_mech *m;
 	lh_call call;
 	lh_slot *s;
+	size_t n, i;
+	CK_ULONG k = 0;
 	CK_RV rv;
 
 	if (!count)
 		return CKR_ARGUMENTS_BAD;
 	if ((rv = lh_enter_global (&call)) != CKR_OK)
 		return rv;
-	rv = lh_slot_get (id, &s);
-	/* Mechanisms arrive with the cryptography; none is offered yet. */
-	if (rv == CKR_OK)
-		*count = 0;
+	if ((rv = lh_slot_get (id, &s)) != CKR_OK)
+		return lh_call_leave (&call, rv);
+	m = lh_mech_table (&n);
+	for (i = 0; i < n; i++) {
+		if (!lh_mech_enabled (&m[i]))
+			continue;
+		if (list && k < *count)
+			list[k] = m[i].type;
+		k++;
+	}
+	/* SPEC: 5.2: too small -> CKR_BUFFER_TOO_SMALL and the count */
+	if (list && *count < k)
+		rv = CKR_BUFFER_TOO_SMALL;
+	*count = k;
 	return lh_call_leave (&call, rv);
 }
 
 LH_EXPORT CK_RV
 C_GetMechanismInfo (CK_SLOT_ID id, CK_MECHANISM_TYPE type, CK_MECHANISM_INFO_PTR info)
 {
+	const lh_mech *m;
 	lh_call call;
 	lh_slot *s;
 	CK_RV rv;
@@ -206,8 +221,13 @@ C_GetMechanismInfo (CK_SLOT_ID id, CK_MECHANISM_TYPE type, CK_MECHANISM_INFO_PTR
 		return CKR_ARGUMENTS_BAD;
 	if ((rv = lh_enter_global (&call)) != CKR_OK)
 		return rv;
-	rv = lh_slot_get (id, &s);
-	return lh_call_leave (&call, rv == CKR_OK ? CKR_MECHANISM_INVALID : rv);
+	if ((rv = lh_slot_get (id, &s)) != CKR_OK ||
+	    (rv = lh_mech_find (type, 0, &m)) != CKR_OK)
+		return lh_call_leave (&call, rv);
+	info->ulMinKeySize = m->min_key;
+	info->ulMaxKeySize = m->max_key;
+	info->flags = m->flags;
+	return lh_call_leave (&call, CKR_OK);
 }
 
 static CK_RV
@@ -249,6 +269,7 @@ C_InitToken (CK_SLOT_ID id, CK_UTF8CHAR_PTR pin, CK_ULONG pin_len,
 	lh_state_lock ();
 	s->busy = false;
 	s->user = LH_NOBODY;
+	lh_key_cache_flush_locked (s);
 	if (rv == CKR_OK)
 		rv = lh_slots_refresh_locked ();  /* a new free slot appears */
 	lh_state_unlock ();

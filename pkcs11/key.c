@@ -113,8 +113,8 @@ fail:
 }
 
 /* Drop every cached key of slot.  Module lock held. */
-static void
-flush_locked (lh_slot *slot)
+void
+lh_key_cache_flush_locked (lh_slot *slot)
 {
 	lh_key_cache *c = caches[slot->index];
 	size_t i;
@@ -132,12 +132,9 @@ void
 lh_key_cache_flush (lh_slot *slot)
 {
 	lh_state_lock ();
-	flush_locked (slot);
+	lh_key_cache_flush_locked (slot);
 	lh_state_unlock ();
 }
-
-/* Free every cache (C_Finalize).  Module lock held. */
-void lh_key_cache_free_locked (void);
 
 void
 lh_key_cache_free_locked (void)

@@ -19,6 +19,7 @@
 #define LH_MECH_H
 
 #include "pkcs11/state.h"
+#include "pkcs11/attrs.h"
 
 #include <openssl/evp.h>
 
@@ -60,6 +61,8 @@ CK_RV lh_key_from_attrs (const lh_attrs *attrs, lh_key **out);
 
 /* Forget cached keys of slot (logout, re-init, store changed). */
 void lh_key_cache_flush (lh_slot *slot);
+void lh_key_cache_flush_locked (lh_slot *slot);    /* module lock held */
+void lh_key_cache_free_locked (void);               /* C_Finalize */
 
 /*
  * Per key type: build the EVP_PKEY of an asymmetric key from its
@@ -150,6 +153,10 @@ struct lh_op {
 	lh_key *key;                 /* owned reference, or NULL (digest) */
 	bool multipart;              /* an update ran: single-part refused */
 	bool need_login;             /* CKA_ALWAYS_AUTHENTICATE: login first */
+	/* fn layer only: the parts of a multi-part call to a mechanism whose
+	 * family has no update (it then gets them all at once at final) */
+	uint8_t *acc;
+	size_t acc_len;
 };
 
 /* Free an operation (family state, key reference).  NULL-safe. */

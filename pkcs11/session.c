@@ -5,6 +5,7 @@
 #include "pkcs11/session.h"
 #include "pkcs11/object.h"
 #include "pkcs11/lock.h"
+#include "pkcs11/op.h"
 
 #include <stdlib.h>
 
@@ -57,6 +58,7 @@ lh_slot_logout_locked (lh_slot *slot)
 		return;
 	slot->user = LH_NOBODY;
 	slot->epoch++;
+	lh_key_cache_flush_locked (slot);
 	if (slot->store)
 		lh_store_logout (slot->store);
 	/* SPEC: C_Logout: all private session objects are destroyed */
@@ -94,6 +96,8 @@ lh_session_unref_locked (lh_session *s)
 	if (--s->refs > 0)
 		return;
 	lh_find_free (s->find);
+	for (unsigned k = 0; k < LH_OP_KINDS; k++)
+		lh_op_end (s, (lh_op_kind)k);
 	lh_mutex_free (s->op_lock);
 	free (s);
 }
