@@ -6,8 +6,10 @@
  * applies, so keep specific rows for an attribute before any generic row
  * of the same attribute and classes.
  *
- * CKA_VALUE_LEN and CKA_MODULUS_BITS are read-only here because the spec
- * forbids them in C_CreateObject (footnote 2); the token computes them.
+ * Key material (LH_A_MATERIAL) is taken only from C_CreateObject;
+ * generation, unwrapping and derivation make it.  CKA_VALUE_LEN and
+ * CKA_MODULUS_BITS (LH_A_GENPARAM) say what to make, so the spec forbids
+ * them in C_CreateObject (footnote 2) and the token computes them there.
  *
  * Defaults are litehsm's choices where the spec says "token-specific":
  * keys are private, sensitive and unextractable unless the template says
@@ -27,6 +29,8 @@
 #define DEF LH_A_DEFAULT
 #define REQ LH_A_REQUIRED
 #define SENS (LH_A_SENSITIVE | LH_A_SEAL)
+#define MAT LH_A_MATERIAL
+#define GEN LH_A_GENPARAM
 
 static const lh_attr_rule rules[] = {
 	/* common to all objects (storage objects, spec table 23) */
@@ -100,31 +104,31 @@ static const lh_attr_rule rules[] = {
 	{ CKA_CHECK_VALUE,    LH_C_SECRET, ANY, LH_K_BYTES, 0, 0 },
 
 	/* secret key values (tables 40, 41: generic secret, AES) */
-	{ CKA_VALUE,          LH_C_SECRET, ANY, LH_K_BYTES, REQ | SENS, 0 },
-	{ CKA_VALUE_LEN,      LH_C_SECRET, ANY, LH_K_ULONG, RO, 0 },
+	{ CKA_VALUE,          LH_C_SECRET, ANY, LH_K_BYTES, REQ | SENS | MAT, 0 },
+	{ CKA_VALUE_LEN,      LH_C_SECRET, ANY, LH_K_ULONG, GEN, 0 },
 
 	/* RSA (tables 2.x of the mechanisms spec) */
-	{ CKA_MODULUS,        LH_C_PUB | LH_C_PRIV, CKK_RSA, LH_K_BYTES, REQ, 0 },
-	{ CKA_MODULUS_BITS,   LH_C_PUB,    CKK_RSA, LH_K_ULONG, RO, 0 },
+	{ CKA_MODULUS,        LH_C_PUB | LH_C_PRIV, CKK_RSA, LH_K_BYTES, REQ | MAT, 0 },
+	{ CKA_MODULUS_BITS,   LH_C_PUB,    CKK_RSA, LH_K_ULONG, GEN, 0 },
 	{ CKA_PUBLIC_EXPONENT, LH_C_PUB,   CKK_RSA, LH_K_BYTES, REQ, 0 },
 	{ CKA_PUBLIC_EXPONENT, LH_C_PRIV,  CKK_RSA, LH_K_BYTES, DEF, 0 },
-	{ CKA_PRIVATE_EXPONENT, LH_C_PRIV, CKK_RSA, LH_K_BYTES, REQ | SENS, 0 },
-	{ CKA_PRIME_1,        LH_C_PRIV,   CKK_RSA, LH_K_BYTES, SENS, 0 },
-	{ CKA_PRIME_2,        LH_C_PRIV,   CKK_RSA, LH_K_BYTES, SENS, 0 },
-	{ CKA_EXPONENT_1,     LH_C_PRIV,   CKK_RSA, LH_K_BYTES, SENS, 0 },
-	{ CKA_EXPONENT_2,     LH_C_PRIV,   CKK_RSA, LH_K_BYTES, SENS, 0 },
-	{ CKA_COEFFICIENT,    LH_C_PRIV,   CKK_RSA, LH_K_BYTES, SENS, 0 },
+	{ CKA_PRIVATE_EXPONENT, LH_C_PRIV, CKK_RSA, LH_K_BYTES, REQ | SENS | MAT, 0 },
+	{ CKA_PRIME_1,        LH_C_PRIV,   CKK_RSA, LH_K_BYTES, SENS | MAT, 0 },
+	{ CKA_PRIME_2,        LH_C_PRIV,   CKK_RSA, LH_K_BYTES, SENS | MAT, 0 },
+	{ CKA_EXPONENT_1,     LH_C_PRIV,   CKK_RSA, LH_K_BYTES, SENS | MAT, 0 },
+	{ CKA_EXPONENT_2,     LH_C_PRIV,   CKK_RSA, LH_K_BYTES, SENS | MAT, 0 },
+	{ CKA_COEFFICIENT,    LH_C_PRIV,   CKK_RSA, LH_K_BYTES, SENS | MAT, 0 },
 
 	/* EC, Edwards and Montgomery keys */
 	{ CKA_EC_PARAMS,      LH_C_PUB | LH_C_PRIV, CKK_EC, LH_K_BYTES, REQ, 0 },
-	{ CKA_EC_POINT,       LH_C_PUB,    CKK_EC, LH_K_BYTES, REQ, 0 },
-	{ CKA_VALUE,          LH_C_PRIV,   CKK_EC, LH_K_BYTES, REQ | SENS, 0 },
+	{ CKA_EC_POINT,       LH_C_PUB,    CKK_EC, LH_K_BYTES, REQ | MAT, 0 },
+	{ CKA_VALUE,          LH_C_PRIV,   CKK_EC, LH_K_BYTES, REQ | SENS | MAT, 0 },
 	{ CKA_EC_PARAMS,      LH_C_PUB | LH_C_PRIV, CKK_EC_EDWARDS, LH_K_BYTES, REQ, 0 },
-	{ CKA_EC_POINT,       LH_C_PUB,    CKK_EC_EDWARDS, LH_K_BYTES, REQ, 0 },
-	{ CKA_VALUE,          LH_C_PRIV,   CKK_EC_EDWARDS, LH_K_BYTES, REQ | SENS, 0 },
+	{ CKA_EC_POINT,       LH_C_PUB,    CKK_EC_EDWARDS, LH_K_BYTES, REQ | MAT, 0 },
+	{ CKA_VALUE,          LH_C_PRIV,   CKK_EC_EDWARDS, LH_K_BYTES, REQ | SENS | MAT, 0 },
 	{ CKA_EC_PARAMS,      LH_C_PUB | LH_C_PRIV, CKK_EC_MONTGOMERY, LH_K_BYTES, REQ, 0 },
-	{ CKA_EC_POINT,       LH_C_PUB,    CKK_EC_MONTGOMERY, LH_K_BYTES, REQ, 0 },
-	{ CKA_VALUE,          LH_C_PRIV,   CKK_EC_MONTGOMERY, LH_K_BYTES, REQ | SENS, 0 },
+	{ CKA_EC_POINT,       LH_C_PUB,    CKK_EC_MONTGOMERY, LH_K_BYTES, REQ | MAT, 0 },
+	{ CKA_VALUE,          LH_C_PRIV,   CKK_EC_MONTGOMERY, LH_K_BYTES, REQ | SENS | MAT, 0 },
 };
 
 unsigned

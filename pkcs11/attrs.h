@@ -42,6 +42,8 @@ enum {
 #define LH_A_STICKY_FALSE 0x0080u  /* once CK_FALSE, stays CK_FALSE */
 #define LH_A_SO_TRUE      0x0100u  /* only the SO may set it to CK_TRUE */
 #define LH_A_DEFAULT      0x0200u  /* filled with def when absent */
+#define LH_A_MATERIAL     0x0400u  /* key material: only C_CreateObject takes it */
+#define LH_A_GENPARAM     0x0800u  /* says what to make: not in C_CreateObject */
 
 #define LH_KT_ANY ((CK_KEY_TYPE)-1)
 

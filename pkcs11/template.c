@@ -10,6 +10,8 @@
 #include "pkcs11/template.h"
 #include "pkcs11/attrs.h"
 #include "pkcs11/object.h"
+#include "pkcs11/mech.h"
+#include "pkcs11/policy.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -291,7 +293,7 @@ static CK_RV
 fill_computed (lh_attrs *a, unsigned cls, CK_KEY_TYPE kt)
 {
 	const lh_sattr *v, *m;
-	CK_ULONG bits;
+	CK_ULONG given, bits;
 	CK_RV rv = CKR_OK;
 	size_t i;
 
@@ -302,6 +304,8 @@ fill_computed (lh_attrs *a, unsigned cls, CK_KEY_TYPE kt)
 			return CKR_ATTRIBUTE_VALUE_INVALID;
 		if (v->len == 0)
 			return CKR_ATTRIBUTE_VALUE_INVALID;
+		if (lh_attrs_ulong (a, CKA_VALUE_LEN, &given))
+			return given == v->len ? CKR_OK : CKR_TEMPLATE_INCONSISTENT;
 		rv = append_ulong (a, CKA_VALUE_LEN, v->len);
 	}
 	if (cls == LH_C_PUB && kt == CKK_RSA && (m = lh_attrs_get (a, CKA_MODULUS))) {
@@ -315,6 +319,8 @@ fill_computed (lh_attrs *a, unsigned cls, CK_KEY_TYPE kt)
 			for (uint8_t top = p[i]; top; top >>= 1)
 				bits++;
 		}
+		if (lh_attrs_ulong (a, CKA_MODULUS_BITS, &given))
+			return given == bits ? CKR_OK : CKR_TEMPLATE_INCONSISTENT;
 		rv = append_ulong (a, CKA_MODULUS_BITS, bits);
 	}
 	sort_attrs (a);
@@ -344,6 +350,13 @@ fill_defaults (lh_attrs *a, unsigned cls, CK_KEY_TYPE kt)
 			continue;
 		if (r->kind == LH_K_BOOL) {
 			b = (CK_BBOOL)r->def;
+			/* a key asked to wrap (unwrap) does not also decrypt
+			 * (encrypt) unless the template says so */
+			if (r->type == CKA_DECRYPT && (lh_attrs_bool (a, CKA_WRAP, false) ||
+			    (cls == LH_C_PRIV && lh_attrs_bool (a, CKA_UNWRAP, false))))
+				b = CK_FALSE;
+			if (r->type == CKA_ENCRYPT && lh_attrs_bool (a, CKA_UNWRAP, false))
+				b = CK_FALSE;
 			rv = append_copy (a, r->type, &b, 1);
 		} else if (r->kind == LH_K_ULONG) {
 			rv = append_ulong (a, r->type, r->def);
@@ -357,68 +370,224 @@ fill_defaults (lh_attrs *a, unsigned cls, CK_KEY_TYPE kt)
 	return CKR_OK;
 }
 
-CK_RV
-lh_template_create (const CK_ATTRIBUTE *t, CK_ULONG n, CK_USER_TYPE user,
-                    lh_attrs *out)
+/* Check one attribute of a new object's template against its rule. */
+static CK_RV
+check_new (const lh_sattr *a, unsigned cls, CK_KEY_TYPE kt, CK_USER_TYPE user,
+           lh_origin origin)
 {
-	const lh_attr_rule *r;
+	const lh_attr_rule *r = lh_attr_rule_find (cls, kt, a->type);
+	CK_RV rv;
+
+	if (!r)
+		return CKR_ATTRIBUTE_TYPE_INVALID;
+	if ((rv = check_kind (r, a)) != CKR_OK)
+		return rv;
+	/* SPEC: 4.1.1: read-only attributes in a template */
+	if (r->flags & LH_A_READONLY)
+		return CKR_ATTRIBUTE_READ_ONLY;
+	/* SPEC: footnote 2 (not in C_CreateObject), 4 and 6 (only there) */
+	if ((r->flags & LH_A_GENPARAM) && origin == LH_ORIGIN_CREATE)
+		return CKR_ATTRIBUTE_READ_ONLY;
+	if ((r->flags & LH_A_MATERIAL) && origin != LH_ORIGIN_CREATE)
+		return CKR_ATTRIBUTE_READ_ONLY;
+	if ((r->flags & LH_A_SO_TRUE) && user != CKU_SO && sattr_true (a))
+		return CKR_ATTRIBUTE_READ_ONLY;
+	return CKR_OK;
+}
+
+/* The class (and key type) of a new object: given, or implied by the
+ * function; both must agree.  */
+static CK_RV
+new_kind (lh_attrs *a, CK_OBJECT_CLASS icls, CK_KEY_TYPE ikt, unsigned *cls,
+          CK_KEY_TYPE *kt)
+{
+	CK_ULONG v;
+	CK_RV rv;
+
+	if (!lh_attrs_get (a, CKA_CLASS)) {
+		if (icls == (CK_OBJECT_CLASS)-1)
+			return CKR_TEMPLATE_INCOMPLETE;
+		if ((rv = append_ulong (a, CKA_CLASS, icls)) != CKR_OK)
+			return rv;
+		sort_attrs (a);
+	}
+	if (!lh_attrs_ulong (a, CKA_CLASS, &v) || !(*cls = lh_class_bit (v)))
+		return CKR_ATTRIBUTE_VALUE_INVALID;
+	if (icls != (CK_OBJECT_CLASS)-1 && v != icls)
+		return CKR_TEMPLATE_INCONSISTENT;
+	*kt = LH_KT_ANY;
+	if (*cls & LH_C_KEY) {
+		if (!lh_attrs_get (a, CKA_KEY_TYPE)) {
+			if (ikt == LH_KT_ANY)
+				return CKR_TEMPLATE_INCOMPLETE;
+			if ((rv = append_ulong (a, CKA_KEY_TYPE, ikt)) != CKR_OK)
+				return rv;
+			sort_attrs (a);
+		}
+		if (!lh_attrs_ulong (a, CKA_KEY_TYPE, kt) || !lh_key_type_supported (*kt))
+			return CKR_ATTRIBUTE_VALUE_INVALID;
+		if (ikt != LH_KT_ANY && *kt != ikt)
+			return CKR_TEMPLATE_INCONSISTENT;
+		if ((*cls == LH_C_SECRET) != (*kt == CKK_AES || *kt == CKK_GENERIC_SECRET))
+			return CKR_TEMPLATE_INCONSISTENT;
+	}
+	if (*cls == LH_C_CERT) {
+		if (!lh_attrs_get (a, CKA_CERTIFICATE_TYPE))
+			return CKR_TEMPLATE_INCOMPLETE;
+		if (!lh_attrs_ulong (a, CKA_CERTIFICATE_TYPE, &v) || v != CKC_X_509)
+			return CKR_ATTRIBUTE_VALUE_INVALID;
+	}
+	return CKR_OK;
+}
+
+CK_RV
+lh_template_check (const CK_ATTRIBUTE *t, CK_ULONG n, CK_USER_TYPE user,
+                   lh_origin origin, CK_OBJECT_CLASS icls, CK_KEY_TYPE ikt,
+                   lh_attrs *out)
+{
 	lh_attrs a;
 	unsigned cls;
 	CK_KEY_TYPE kt;
-	CK_ULONG v;
 	size_t i;
 	CK_RV rv;
 
 	if ((rv = lh_template_parse (t, n, &a)) != CKR_OK)
 		return rv;
-	rv = CKR_TEMPLATE_INCOMPLETE;
-	if (!lh_attrs_get (&a, CKA_CLASS))
+	if ((rv = new_kind (&a, icls, ikt, &cls, &kt)) != CKR_OK)
 		goto fail;
-	rv = CKR_ATTRIBUTE_VALUE_INVALID;
-	if (!lh_attrs_ulong (&a, CKA_CLASS, &v) || !(cls = lh_class_bit (v)))
-		goto fail;
-	kt = LH_KT_ANY;
-	if (cls & LH_C_KEY) {
-		rv = CKR_TEMPLATE_INCOMPLETE;
-		if (!lh_attrs_get (&a, CKA_KEY_TYPE))
+	for (i = 0; i < a.n; i++)
+		if ((rv = check_new (&a.a[i], cls, kt, user, origin)) != CKR_OK)
 			goto fail;
-		rv = CKR_ATTRIBUTE_VALUE_INVALID;
-		if (!lh_attrs_ulong (&a, CKA_KEY_TYPE, &kt) || !lh_key_type_supported (kt))
-			goto fail;
-		if ((cls == LH_C_SECRET) != (kt == CKK_AES || kt == CKK_GENERIC_SECRET)) {
-			rv = CKR_TEMPLATE_INCONSISTENT;
-			goto fail;
-		}
-	}
-	if (cls == LH_C_CERT) {
-		rv = CKR_TEMPLATE_INCOMPLETE;
-		if (!lh_attrs_get (&a, CKA_CERTIFICATE_TYPE))
-			goto fail;
-		rv = CKR_ATTRIBUTE_VALUE_INVALID;
-		if (!lh_attrs_ulong (&a, CKA_CERTIFICATE_TYPE, &v) || v != CKC_X_509)
-			goto fail;
-	}
-	for (i = 0; i < a.n; i++) {
-		rv = CKR_ATTRIBUTE_TYPE_INVALID;
-		if (!(r = lh_attr_rule_find (cls, kt, a.a[i].type)))
-			goto fail;
-		if ((rv = check_kind (r, &a.a[i])) != CKR_OK)
-			goto fail;
-		/* SPEC: 4.1.1: read-only attributes in a template */
-		rv = CKR_ATTRIBUTE_READ_ONLY;
-		if (r->flags & LH_A_READONLY)
-			goto fail;
-		if ((r->flags & LH_A_SO_TRUE) && user != CKU_SO && sattr_true (&a.a[i]))
-			goto fail;
-	}
-	if ((rv = fill_computed (&a, cls, kt)) != CKR_OK ||
-	    (rv = fill_defaults (&a, cls, kt)) != CKR_OK)
-		goto fail;
 	*out = a;
 	return CKR_OK;
 fail:
 	lh_attrs_free (&a);
 	return rv;
+}
+
+CK_RV
+lh_template_merge_inner (lh_attrs *a, const lh_sattr *tmpl, CK_USER_TYPE user,
+                         lh_origin origin)
+{
+	const uint8_t *p = tmpl->value;
+	const lh_sattr *have;
+	lh_sattr one;
+	unsigned cls;
+	CK_KEY_TYPE kt;
+	size_t off = 0, len;
+	CK_RV rv;
+
+	lh_template_kind (a, &cls, &kt);
+	while (off + 16 <= tmpl->len) {
+		one.type = get_u64 (p + off);
+		len = (size_t)get_u64 (p + off + 8);
+		if (len > tmpl->len - off - 16)
+			return CKR_TEMPLATE_INCONSISTENT;
+		one.value = (void *)(p + off + 16);
+		one.len = len;
+		one.flags = 0;
+		off += 16 + len;
+		/* SPEC: 4.9: the key's template wins; a different value given
+		 * by the caller is inconsistent */
+		have = lh_attrs_get (a, one.type);
+		if (have) {
+			if (have->len != len || (len && memcmp (have->value, one.value, len)))
+				return CKR_TEMPLATE_INCONSISTENT;
+			continue;
+		}
+		if (one.type == CKA_CLASS || one.type == CKA_KEY_TYPE)
+			return CKR_TEMPLATE_INCONSISTENT;
+		if ((rv = check_new (&one, cls, kt, user, origin)) != CKR_OK ||
+		    (rv = append_copy (a, one.type, one.value, len)) != CKR_OK)
+			return rv;
+		sort_attrs (a);
+	}
+	return CKR_OK;
+}
+
+/* Attributes that say where a key came from (SPEC: table 33, 37, 39). */
+static CK_RV
+fill_origin (lh_attrs *a, lh_origin origin, CK_MECHANISM_TYPE mech,
+             const lh_attrs *base)
+{
+	CK_BBOOL local = origin == LH_ORIGIN_GENERATE;
+	bool sens = lh_attrs_bool (a, CKA_SENSITIVE, false);
+	bool extr = lh_attrs_bool (a, CKA_EXTRACTABLE, true);
+	CK_BBOOL always, never;
+	unsigned cls;
+	CK_KEY_TYPE kt;
+	CK_RV rv;
+
+	lh_template_kind (a, &cls, &kt);
+	if (!(cls & LH_C_KEY) || origin == LH_ORIGIN_CREATE)
+		return CKR_OK;
+	if ((rv = lh_attrs_add (a, CKA_LOCAL, &local, 1)) != CKR_OK ||
+	    (rv = lh_attrs_add_ulong (a, CKA_KEY_GEN_MECHANISM,
+	                              origin == LH_ORIGIN_UNWRAP ?
+	                              CK_UNAVAILABLE_INFORMATION : mech)) != CKR_OK)
+		return rv;
+	if (cls == LH_C_PUB)
+		return CKR_OK;
+	/* generated: as protected as it is now; unwrapped: it was outside;
+	 * derived: as protected as its base was and it is */
+	always = origin == LH_ORIGIN_GENERATE ? sens :
+	         origin == LH_ORIGIN_DERIVE ?
+	         (sens && lh_attrs_bool (base, CKA_ALWAYS_SENSITIVE, false)) : CK_FALSE;
+	never = origin == LH_ORIGIN_GENERATE ? !extr :
+	        origin == LH_ORIGIN_DERIVE ?
+	        (!extr && lh_attrs_bool (base, CKA_NEVER_EXTRACTABLE, false)) : CK_FALSE;
+	if ((rv = lh_attrs_add (a, CKA_ALWAYS_SENSITIVE, &always, 1)) != CKR_OK)
+		return rv;
+	return lh_attrs_add (a, CKA_NEVER_EXTRACTABLE, &never, 1);
+}
+
+CK_RV
+lh_template_finish (lh_attrs *a, lh_origin origin, CK_MECHANISM_TYPE mech,
+                    const lh_attrs *base)
+{
+	unsigned cls;
+	CK_KEY_TYPE kt;
+	CK_ULONG c;
+	CK_RV rv;
+
+	lh_template_kind (a, &cls, &kt);
+	lh_attrs_ulong (a, CKA_CLASS, &c);
+	if ((rv = fill_computed (a, cls, kt)) != CKR_OK)
+		return rv;
+	/* imported key material is checked and its public info computed */
+	if (origin == LH_ORIGIN_CREATE && (cls == LH_C_PUB || cls == LH_C_PRIV)) {
+		rv = kt == CKK_RSA ? lh_rsa_import (a, c) : lh_ec_import (a, c, kt);
+		if (rv != CKR_OK)
+			return rv;
+	}
+	if ((rv = fill_defaults (a, cls, kt)) != CKR_OK ||
+	    (rv = fill_origin (a, origin, mech, base)) != CKR_OK)
+		return rv;
+	/* strict: a key that comes out of C_UnwrapKey is always sensitive,
+	 * so it is never less protected than it was when wrapped */
+	if (origin == LH_ORIGIN_UNWRAP && lh_policy_strict () &&
+	    (cls & (LH_C_PRIV | LH_C_SECRET)) && !lh_attrs_bool (a, CKA_SENSITIVE, false))
+		return CKR_TEMPLATE_INCONSISTENT;
+	return lh_policy_attrs (a);
+}
+
+CK_RV
+lh_template_create (const CK_ATTRIBUTE *t, CK_ULONG n, CK_USER_TYPE user,
+                    lh_attrs *out)
+{
+	lh_attrs a;
+	CK_RV rv;
+
+	rv = lh_template_check (t, n, user, LH_ORIGIN_CREATE, (CK_OBJECT_CLASS)-1,
+	                        LH_KT_ANY, &a);
+	if (rv != CKR_OK)
+		return rv;
+	if ((rv = lh_template_finish (&a, LH_ORIGIN_CREATE, 0, NULL)) != CKR_OK) {
+		lh_attrs_free (&a);
+		return rv;
+	}
+	*out = a;
+	return CKR_OK;
 }
 
 /* Check one attribute of a C_SetAttributeValue/C_CopyObject template. */
