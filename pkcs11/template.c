@@ -623,6 +623,15 @@ check_change (const lh_attrs *cur, const lh_sattr *na, unsigned cls,
 		return CKR_ATTRIBUTE_READ_ONLY;
 	if ((r->flags & LH_A_SO_TRUE) && newv && user != CKU_SO)
 		return CKR_ATTRIBUTE_READ_ONLY;
+	/*
+	 * Strict policy: the usages that move key bytes in and out can be
+	 * dropped but never added later, so no sequence of C_SetAttributeValue
+	 * or C_CopyObject calls gives one key wrap and decrypt in turn.
+	 */
+	if (lh_policy_strict () && newv && !lh_attrs_bool (cur, na->type, false) &&
+	    (na->type == CKA_ENCRYPT || na->type == CKA_DECRYPT ||
+	     na->type == CKA_WRAP || na->type == CKA_UNWRAP))
+		return CKR_ATTRIBUTE_READ_ONLY;
 	return CKR_OK;
 }
 
@@ -662,6 +671,10 @@ lh_template_merge (const lh_attrs *cur, const CK_ATTRIBUTE *t, CK_ULONG n,
 		tt.a[i].len = 0;
 	}
 	sort_attrs (&m);
+	if ((rv = lh_policy_attrs (&m)) != CKR_OK) {
+		lh_attrs_free (&m);
+		goto out;
+	}
 	*out = m;
 out:
 	lh_attrs_free (&tt);
