@@ -89,9 +89,17 @@ generate_pair (lh_session *s, const CK_MECHANISM *mech, CK_ATTRIBUTE *pt,
 	lh_attrs pub = { 0 }, priv = { 0 };
 	lh_object o;
 	CK_USER_TYPE user = user_of (s);
+	CK_MECHANISM_TYPE type = mech->mechanism;
 	CK_RV rv;
 
-	if ((rv = lh_mech_find (mech->mechanism, CKF_GENERATE_KEY_PAIR, &m)) != CKR_OK)
+	/*
+	 * GnuTLS 3.7 (Debian 12's p11tool --generate-privkey ed25519) asks
+	 * for CKM_EDDSA where the spec says CKM_EC_EDWARDS_KEY_PAIR_GEN; no
+	 * other meaning is possible, so take it as that.
+	 */
+	if (type == CKM_EDDSA)
+		type = CKM_EC_EDWARDS_KEY_PAIR_GEN;
+	if ((rv = lh_mech_find (type, CKF_GENERATE_KEY_PAIR, &m)) != CKR_OK)
 		return rv;
 	if (!m->family->generate_pair)
 		return CKR_MECHANISM_INVALID;

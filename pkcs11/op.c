@@ -150,6 +150,8 @@ needed (lh_op *op, lh_step step, size_t in_len)
 	case LH_STEP_ONESHOT:
 		return o->out_len (op, in_len, false);
 	case LH_STEP_UPDATE:
+		/* the family sizes an update, not a single part, from now on */
+		op->multipart = true;
 		if (op->kind != LH_OP_ENCRYPT && op->kind != LH_OP_DECRYPT)
 			return 0;
 		return o->update ? o->out_len (op, in_len, false) : 0;
