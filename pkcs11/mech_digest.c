@@ -130,7 +130,6 @@ digest_init (const lh_mech *m, const CK_MECHANISM *p, lh_key *key,
 	d->head.ops = &digest_ops;
 	d->head.mech = m;
 	d->head.kind = kind;
-	d->head.key = NULL;
 	*out = &d->head;
 	d = NULL;
 	rv = CKR_OK;

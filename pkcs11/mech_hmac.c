@@ -140,22 +140,21 @@ mac_ctx_new (const lh_mech *m, const lh_key *key, EVP_MAC_CTX **out)
 	OSSL_PARAM params[2];
 	EVP_MAC *mac = NULL;
 	EVP_MAC_CTX *ctx = NULL;
-	const char *alg;
+	const char *alg, *name, *sub;
 	CK_RV rv = CKR_FUNCTION_FAILED;
 
 	if (m->type == CKM_AES_CMAC) {
 		alg = "CMAC";
-		params[0] = OSSL_PARAM_construct_utf8_string (OSSL_MAC_PARAM_CIPHER,
-			(char *)cmac_cipher (key->value_len), 0);
+		name = OSSL_MAC_PARAM_CIPHER;
+		sub = cmac_cipher (key->value_len);
 	} else {
-		const char *md = lh_digest_name ((CK_MECHANISM_TYPE)m->arg);
-
-		if (!md)
-			goto out;
 		alg = "HMAC";
-		params[0] = OSSL_PARAM_construct_utf8_string (OSSL_MAC_PARAM_DIGEST,
-			(char *)md, 0);
+		name = OSSL_MAC_PARAM_DIGEST;
+		sub = lh_digest_name ((CK_MECHANISM_TYPE)m->arg);
 	}
+	if (!sub)
+		goto out;
+	params[0] = OSSL_PARAM_construct_utf8_string (name, (char *)sub, 0);
 	params[1] = OSSL_PARAM_construct_end ();
 	if (!(mac = EVP_MAC_fetch (lh_g.libctx, alg, NULL)) ||
 	    !(ctx = EVP_MAC_CTX_new (mac)) ||
@@ -218,7 +217,8 @@ mac_final (lh_op *op, uint8_t *out, size_t *out_len)
 	if (*out_len < c->mac_len)
 		return CKR_BUFFER_TOO_SMALL;
 	if ((rv = mac_compute (c, buf)) == CKR_OK) {
-		memcpy (out, buf, c->mac_len);   /* _GENERAL: the leading bytes */
+		/* _GENERAL: the leading bytes */
+		memcpy (out, buf, c->mac_len);
 		*out_len = c->mac_len;
 	}
 	OPENSSL_cleanse (buf, sizeof buf);
@@ -290,7 +290,8 @@ static const lh_op_ops mac_ops = {
 };
 
 /*
- * Start a MAC sign or verify.  The op takes its own reference to key.
+ * Start a MAC sign or verify.  The key's value goes into the keyed
+ * context; the fn layer stores its key reference in head.key.
  *   CKR_MECHANISM_INVALID        kind is not sign or verify
  *   CKR_KEY_TYPE_INCONSISTENT, CKR_KEY_SIZE_RANGE (check_key)
  *   CKR_MECHANISM_PARAM_INVALID  (check_param)
@@ -322,7 +323,6 @@ mac_init (const lh_mech *m, const CK_MECHANISM *p, lh_key *key,
 	c->head.ops = &mac_ops;
 	c->head.mech = m;
 	c->head.kind = kind;
-	c->head.key = lh_key_ref (key);
 	*out = &c->head;
 	c = NULL;
 	rv = CKR_OK;
