@@ -170,6 +170,9 @@ void lh_op_free (lh_op *op);
  * family needs it.
  *
  *   op_init      start an operation of kind with key (NULL for digests).
+ *                It fills op->ops (and its own state) only; the caller
+ *                sets op->mech, op->kind and op->key (handing over its
+ *                key reference), so the family takes no reference.
  *                Check the mechanism parameter (CKR_MECHANISM_PARAM_INVALID)
  *                and the key's type and size (CKR_KEY_TYPE_INCONSISTENT,
  *                CKR_KEY_SIZE_RANGE).  Usage flags and policy were
@@ -183,8 +186,8 @@ void lh_op_free (lh_op *op);
  *                from the caller).  Both sets sorted on return.
  *   derive       C_DeriveKey: the derived secret bytes (*len on entry:
  *                the length the template asks for, 0 if it does not say),
- *                from base key and parameter.  *value malloc'd; the
- *                caller cleanses it.
+ *                from base key and parameter.  *value comes from
+ *                OPENSSL_malloc; the caller frees it with OPENSSL_clear_free.
  */
 struct lh_family {
 	CK_RV (*op_init) (const lh_mech *m, const CK_MECHANISM *p, lh_key *key,
