@@ -278,12 +278,15 @@ lh_key_attrs_from_pkcs8 (const uint8_t *der, size_t len, CK_KEY_TYPE expect,
 	pkey = EVP_PKCS82PKEY_ex (p8, lh_g.libctx, NULL);
 	if (!pkey)
 		goto out;
-	if (expect == CKK_RSA && EVP_PKEY_is_a (pkey, "RSA"))
-		rv = lh_rsa_attrs (pkey, &pub, out);
-	else if (expect != CKK_RSA)
+	/* the blob says what the key is; it must be what the template says */
+	if (EVP_PKEY_is_a (pkey, "RSA"))
+		rv = expect == CKK_RSA ? lh_rsa_attrs (pkey, &pub, out) :
+		     CKR_TEMPLATE_INCONSISTENT;
+	else if (expect == CKK_EC || expect == CKK_EC_EDWARDS ||
+	         expect == CKK_EC_MONTGOMERY)
 		rv = lh_ec_attrs (pkey, expect, &pub, out);
 	else
-		rv = CKR_WRAPPED_KEY_INVALID;
+		rv = CKR_TEMPLATE_INCONSISTENT;
 out:
 	lh_attrs_free (&pub);
 	EVP_PKEY_free (pkey);
