@@ -339,7 +339,7 @@ unwrap_key (lh_session *s, const CK_MECHANISM *mech, CK_OBJECT_HANDLE hu,
 	if (rv != CKR_OK)
 		goto out;
 	rv = CKR_HOST_MEMORY;
-	if (!(plain = malloc (plain_len ? plain_len : 1)))
+	if (!(plain = OPENSSL_malloc (plain_len ? plain_len : 1)))
 		goto out;
 	rv = crypt_once (m, mech, u, LH_OP_DECRYPT, in, in_len, plain, &plain_len);
 	if (rv != CKR_OK)

@@ -255,7 +255,7 @@ lh_key_to_pkcs8 (const lh_key *k, uint8_t **der, size_t *len)
 	PKCS8_PRIV_KEY_INFO_free (p8);
 	if (n <= 0)
 		return lh_ossl_rv (CKR_FUNCTION_FAILED);
-	/* copy into plain memory the caller frees with OPENSSL_clear_free */
+	/* OpenSSL allocated it: the caller frees it with OPENSSL_clear_free */
 	*der = buf;
 	*len = (size_t)n;
 	return CKR_OK;

@@ -159,7 +159,7 @@ lh_attrs_add (lh_attrs *a, CK_ATTRIBUTE_TYPE type, const void *v, size_t len)
 	lh_sattr *slot = (lh_sattr *)lh_attrs_get (a, type), *grown;
 	void *copy = NULL;
 
-	if (len && !(copy = malloc (len)))
+	if (len && !(copy = OPENSSL_malloc (len)))
 		return CKR_HOST_MEMORY;
 	if (len)
 		memcpy (copy, v, len);

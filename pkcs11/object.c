@@ -127,7 +127,7 @@ lh_attrs_copy (const lh_attrs *from, lh_attrs *to)
 		to->a[i].value = NULL;
 		to->n = i + 1;
 		if (from->a[i].len) {
-			if (!(to->a[i].value = malloc (from->a[i].len))) {
+			if (!(to->a[i].value = OPENSSL_malloc (from->a[i].len))) {
 				lh_attrs_free (to);
 				return CKR_HOST_MEMORY;
 			}

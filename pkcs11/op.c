@@ -129,7 +129,7 @@ accumulate (lh_op *op, const uint8_t *in, size_t len)
 	if (!len)
 		return CKR_OK;
 	/* not realloc: the old buffer may hold secret plaintext */
-	if (!(grown = malloc (op->acc_len + len)))
+	if (!(grown = OPENSSL_malloc (op->acc_len + len)))
 		return CKR_HOST_MEMORY;
 	if (op->acc_len)
 		memcpy (grown, op->acc, op->acc_len);

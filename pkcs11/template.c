@@ -64,7 +64,7 @@ serialize_template (const CK_ATTRIBUTE *in, CK_ULONG len, lh_sattr *out)
 			return CKR_ATTRIBUTE_VALUE_INVALID;
 		total += 16 + t[i].ulValueLen;
 	}
-	buf = total ? malloc (total) : NULL;
+	buf = total ? OPENSSL_malloc (total) : NULL;
 	if (total && !buf)
 		return CKR_HOST_MEMORY;
 	for (i = 0; i < n; i++) {
@@ -127,7 +127,7 @@ lh_template_parse (const CK_ATTRIBUTE *t, CK_ULONG n, lh_attrs *out)
 		}
 		a[i].len = t[i].ulValueLen;
 		if (a[i].len) {
-			if (!(a[i].value = malloc (a[i].len))) {
+			if (!(a[i].value = OPENSSL_malloc (a[i].len))) {
 				rv = CKR_HOST_MEMORY;
 				goto fail;
 			}
@@ -216,7 +216,7 @@ append_copy (lh_attrs *a, CK_ATTRIBUTE_TYPE type, const void *value, size_t len)
 {
 	void *v = NULL;
 
-	if (len && !(v = malloc (len)))
+	if (len && !(v = OPENSSL_malloc (len)))
 		return CKR_HOST_MEMORY;
 	if (len)
 		memcpy (v, value, len);
