@@ -167,6 +167,14 @@ get_wrapping_key (lh_session *s, CK_OBJECT_HANDLE h, const lh_mech *m,
 		       CKR_WRAPPING_KEY_TYPE_INCONSISTENT;
 	}
 	rv = lh_policy_use (k, unwrap ? CKA_UNWRAP : CKA_WRAP, m);
+	/*
+	 * SPEC: CKA_ALWAYS_AUTHENTICATE: the PIN is needed for every decryption
+	 * with the key.  C_UnwrapKey decrypts but has no Init after which a
+	 * CKU_CONTEXT_SPECIFIC login could come, so such a key cannot unwrap.
+	 */
+	if (rv == CKR_OK && unwrap && k->cls == CKO_PRIVATE_KEY &&
+	    lh_attrs_bool (&k->attrs, CKA_ALWAYS_AUTHENTICATE, false))
+		rv = CKR_KEY_FUNCTION_NOT_PERMITTED;
 	if (rv != CKR_OK) {
 		lh_key_unref (k);
 		return rv;
@@ -402,6 +410,12 @@ derive_key (lh_session *s, const CK_MECHANISM *mech, CK_OBJECT_HANDLE hb,
 	 * table at all; LH_MF_EXPOSES_KEY stays for any that come later */
 	if ((m->lh_flags & LH_MF_EXPOSES_KEY) &&
 	    lh_attrs_bool (&base->attrs, CKA_SENSITIVE, true)) {
+		rv = CKR_KEY_FUNCTION_NOT_PERMITTED;
+		goto out;
+	}
+	/* as for unwrap: no Init, so no context login for such a key */
+	if (base->cls == CKO_PRIVATE_KEY &&
+	    lh_attrs_bool (&base->attrs, CKA_ALWAYS_AUTHENTICATE, false)) {
 		rv = CKR_KEY_FUNCTION_NOT_PERMITTED;
 		goto out;
 	}

@@ -37,7 +37,9 @@ CK_RV lh_policy_wrap (const lh_key *w, const lh_key *k, const lh_mech *m);
 
 /*
  * Strict-policy check of a new or changed key's attributes (create,
- * generate, unwrap, derive, set, copy).  CKR_TEMPLATE_INCONSISTENT.
+ * generate, unwrap, derive, set, copy): CKR_TEMPLATE_INCONSISTENT when
+ * they hold a conflicting pair.  (Adding one of the four usages by set or
+ * copy is refused earlier, in template.c, with CKR_ATTRIBUTE_READ_ONLY.)
  */
 CK_RV lh_policy_attrs (const lh_attrs *a);
 
