@@ -32,6 +32,16 @@
  */
 #include "pkcs11/lh.h"
 #include "pkcs11/mech.h"
+
+/*
+ * The key manager is named by its OID, not "EC": in OpenSSL 3.0 a name
+ * that maps to a NID makes EVP_PKEY_CTX_new_from_name look for an ENGINE
+ * registered for it first, even in our private library context, and a
+ * host running with "-engine pkcs11" (libp11 registers RSA and EC) would
+ * get the engine's legacy method, which cannot build keys from data.
+ * The OID maps to no NID lookup and always reaches the provider.
+ */
+#define LH_EC_KEYMGMT "1.2.840.10045.2.1"
 #include "pkcs11/object.h"
 
 #include <stdlib.h>
@@ -253,7 +263,7 @@ pkey_fromdata (OSSL_PARAM_BLD *bld, int selection, EVP_PKEY **out)
 
 	*out = NULL;
 	if (!(params = OSSL_PARAM_BLD_to_param (bld)) ||
-	    !(ctx = EVP_PKEY_CTX_new_from_name (lh_g.libctx, "EC", NULL)) ||
+	    !(ctx = EVP_PKEY_CTX_new_from_name (lh_g.libctx, LH_EC_KEYMGMT, NULL)) ||
 	    EVP_PKEY_fromdata_init (ctx) != 1 ||
 	    EVP_PKEY_fromdata (ctx, out, selection, params) != 1)
 		goto out;
@@ -609,7 +619,7 @@ keygen (const ec_curve *c, EVP_PKEY **out)
 	CK_RV rv = CKR_FUNCTION_FAILED;
 
 	*out = NULL;
-	ctx = EVP_PKEY_CTX_new_from_name (lh_g.libctx, IS_P (c) ? "EC" : c->name,
+	ctx = EVP_PKEY_CTX_new_from_name (lh_g.libctx, IS_P (c) ? LH_EC_KEYMGMT : c->name,
 	                                  NULL);
 	if (ctx && EVP_PKEY_keygen_init (ctx) == 1 &&
 	    (!IS_P (c) || EVP_PKEY_CTX_set_group_name (ctx, c->name) == 1) &&
