@@ -36,13 +36,14 @@ step_notes=()
 
 # step NAME CMD...: run a build step; a failure is noted and counted.
 step () {
-	local name=$1
+	local name=$1 t0=$SECONDS
 	shift
 	echo "=== $name: $*"
 	if "$@"; then
+		echo "=== $name: done in $((SECONDS - t0)) s"
 		return 0
 	fi
-	echo "=== $name: FAILED"
+	echo "=== $name: FAILED after $((SECONDS - t0)) s"
 	step_failures=$((step_failures + 1))
 	step_notes+=("$name failed")
 	return 1
@@ -56,7 +57,7 @@ fi
 # Returns after the first failing build step; test failures are read from
 # the logs later.
 build () {
-	local dir=$1 st
+	local dir=$1 st t0
 	shift
 	mkdir -p "$dir" || return
 	rm -f "$dir"/tests/*/*.log "$dir"/tests/*/*.trs "$dir"/tests/*.log
@@ -67,9 +68,10 @@ build () {
 	# apart from a failing test.
 	step "$dir: make check programs" make -C "$dir" -j"$jobs" check TESTS= || return
 	echo "=== $dir: make check"
+	t0=$SECONDS
 	make -C "$dir" -j"$jobs" check
 	st=$?
-	echo "=== $dir: make check exit status $st"
+	echo "=== $dir: make check exit status $st after $((SECONDS - t0)) s"
 	eval "check_status_${dir//[^a-zA-Z0-9]/_}=$st"
 }
 

@@ -9,7 +9,8 @@
  * objects with distinct labels, made with C_CreateObject in one session).
  * At each size it times C_FindObjectsInit (CKA_CLASS + CKA_LABEL) +
  * C_FindObjects + C_FindObjectsFinal for one existing label, repeated for
- * about LH_BENCH_SECONDS, and prints the mean.  The closing lines give the
+ * about LH_BENCH_SECONDS in batches of ~10 ms, and prints the median of the
+ * batch means (the mean time of one find, robust to a busy machine).  The closing lines give the
  * largest/smallest ratio per module: about 1 means an indexed look-up, a
  * ratio near the size ratio means a scan.
  *
@@ -22,7 +23,7 @@
  *   LH_BENCH_SOFTHSM  SoftHSM2's module (default
  *                     /usr/lib/softhsm/libsofthsm2.so; "none" to skip)
  *   LH_BENCH_SIZES    comma-separated sizes, ascending (default 10,1000,10000)
- *   LH_BENCH_SECONDS  time per measurement (default 0.3)
+ *   LH_BENCH_SECONDS  time per measurement (default 0.5)
  *   LH_BENCH_PRIVATE  1: make the objects private (searched through
  *                     litehsm's keyed blind index) instead of public
  *
@@ -48,21 +49,23 @@
 #define MAX_SIZES 8
 #define BENCH_PIN "bench-pin-1"
 #define BENCH_SO  "bench-so-1"
-#define MIN_REPS  5
-#define MAX_REPS  200000
+#define WARMUP      3
+#define BATCH_US    10000.0     /* one batch of finds: about 10 ms */
+#define MIN_BATCHES 5
+#define MAX_BATCHES 1000
 
 /* What one module's run reports to the parent (through a pipe). */
 typedef struct {
 	int ok;                         /* 1 when set-up and all sizes worked */
-	double find_us[MAX_SIZES];      /* mean per find; < 0: not measured */
-	unsigned long reps[MAX_SIZES];  /* repetitions behind each mean */
+	double find_us[MAX_SIZES];      /* time per find; < 0: not measured */
+	unsigned long reps[MAX_SIZES];  /* finds behind each number */
 	double create_us;               /* mean per C_CreateObject */
 	char error[256];                /* first failure, if any */
 } bench_result;
 
 static size_t sizes[MAX_SIZES];
 static size_t nsizes;
-static double seconds = 0.3;
+static double seconds = 0.5;
 static bool private_objs;
 static CK_FUNCTION_LIST_PTR f;
 
@@ -239,7 +242,38 @@ create_objects (CK_SESSION_HANDLE s, size_t from, size_t to, bench_result *r)
 	return true;
 }
 
-/* Time find-by-label of "obj-<which>"; mean in microseconds. */
+static int
+cmp_double (const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* One find by label; false (and r->error) unless exactly one object. */
+static bool
+find_once (CK_SESSION_HANDLE s, CK_ATTRIBUTE *tmpl, bench_result *r)
+{
+	CK_OBJECT_HANDLE h[4];
+	CK_ULONG count;
+
+	CHECK (f->C_FindObjectsInit (s, tmpl, 2));
+	CHECK (f->C_FindObjects (s, h, 4, &count));
+	CHECK (f->C_FindObjectsFinal (s));
+	if (count != 1) {
+		snprintf (r->error, sizeof r->error, "found %lu objects labelled %.*s",
+		          (unsigned long)count, (int)tmpl[1].ulValueLen,
+		          (const char *)tmpl[1].pValue);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Time find-by-label of "obj-<which>".  The finds run in batches of about
+ * BATCH_US each; the result is the median of the batch means, which keeps
+ * a busy machine's stray pauses out of the number.  Microseconds.
+ */
 static bool
 time_find (CK_SESSION_HANDLE s, size_t which, double *mean, unsigned long *reps,
            bench_result *r)
@@ -250,26 +284,32 @@ time_find (CK_SESSION_HANDLE s, size_t which, double *mean, unsigned long *reps,
 		{ CKA_CLASS, &cls, sizeof cls },
 		{ CKA_LABEL, label, 0 },
 	};
-	CK_OBJECT_HANDLE h[4];
-	CK_ULONG count;
-	double start, elapsed;
-	unsigned long n = 0;
+	static double batch[MAX_BATCHES];
+	size_t nb = 0;
+	unsigned long n = 0, in_batch;
+	double start, bstart, t;
+	int i;
 
 	tmpl[1].ulValueLen = (CK_ULONG)snprintf (label, sizeof label, "obj-%07zu", which);
+	/* Warm up (caches, statement preparation) before timing. */
+	for (i = 0; i < WARMUP; i++)
+		if (!find_once (s, tmpl, r))
+			return false;
 	start = now_us ();
 	do {
-		CHECK (f->C_FindObjectsInit (s, tmpl, 2));
-		CHECK (f->C_FindObjects (s, h, 4, &count));
-		CHECK (f->C_FindObjectsFinal (s));
-		if (count != 1) {
-			snprintf (r->error, sizeof r->error, "found %lu objects labelled %s",
-			          (unsigned long)count, label);
-			return false;
-		}
-		n++;
-		elapsed = now_us () - start;
-	} while (n < MAX_REPS && (n < MIN_REPS || elapsed < seconds * 1e6));
-	*mean = elapsed / n;
+		in_batch = 0;
+		bstart = now_us ();
+		do {
+			if (!find_once (s, tmpl, r))
+				return false;
+			in_batch++;
+			t = now_us ();
+		} while (t - bstart < BATCH_US);
+		batch[nb++] = (t - bstart) / in_batch;
+		n += in_batch;
+	} while (nb < MAX_BATCHES && (nb < MIN_BATCHES || t - start < seconds * 1e6));
+	qsort (batch, nb, sizeof batch[0], cmp_double);
+	*mean = nb % 2 ? batch[nb / 2] : (batch[nb / 2 - 1] + batch[nb / 2]) / 2;
 	*reps = n;
 	return true;
 }
@@ -376,8 +416,8 @@ main (int argc, char **argv)
 	setvbuf (stdout, NULL, _IOLBF, 0);
 
 	printf ("Find one %s data object by CKA_LABEL among N token objects\n"
-	        "(C_FindObjectsInit + C_FindObjects + C_FindObjectsFinal, mean of "
-	        "repetitions over ~%.1f s)\n\n",
+	        "(C_FindObjectsInit + C_FindObjects + C_FindObjectsFinal: mean time "
+	        "of one find,\n median over ~10 ms batches for ~%.1f s)\n\n",
 	        private_objs ? "private" : "public", seconds);
 	for (m = 0; m < 2; m++) {
 		if (m == 1 && (strcmp (paths[1], "none") == 0 || access (paths[1], R_OK) != 0)) {

@@ -43,6 +43,10 @@ slot=$(lh_free_slot)
 lh_check token/init-other-process p11 --slot "${slot:-0}" --init-token --label mp --so-pin "$SO"
 lh_wait_for '^token mp slot '
 lh_result token/seen-by-running-process $? "watcher output:" "$(cat "$wout")"
+# While the other process creates the token, its slot may be not yet
+# initialized, but C_GetTokenInfo must not fail on it.
+! grep -q '^error ' "$wout"
+lh_result token/no-error-while-other-process-inits $? "watcher output:" "$(cat "$wout")"
 
 lh_check pin/init-other-process p11 --token-label mp --login --so-pin "$SO" --init-pin --pin "$PIN"
 lh_wait_for '^pin-set$'
