@@ -109,8 +109,13 @@ token_info (lh_slot *s, lh_store_info *si)
 	memset (si->label, ' ', sizeof si->label);
 	if (!lh_slot_has_file (s))
 		return CKR_OK;                 /* the free slot */
-	if ((rv = lh_slot_store (s, false, &st)) != CKR_OK)
-		return rv == CKR_TOKEN_NOT_PRESENT ? CKR_OK : rv;
+	if ((rv = lh_slot_store (s, false, &st)) != CKR_OK) {
+		/* vanished, or another process is creating it: not initialized */
+		if (rv == CKR_TOKEN_NOT_PRESENT ||
+		    (rv == CKR_TOKEN_NOT_RECOGNIZED && lh_slot_being_created (s)))
+			return CKR_OK;
+		return rv;
+	}
 	return lh_store_info_get (st, si);
 }
 

@@ -10,6 +10,7 @@
 #include "pkcs11/lock.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,6 +90,26 @@ bool
 lh_slot_has_file (const lh_slot *slot)
 {
 	return access (slot->path, F_OK) == 0;
+}
+
+bool
+lh_slot_being_created (const lh_slot *slot)
+{
+	static const char magic[16] = "SQLite format 3";
+	unsigned char hdr[72];
+	ssize_t n;
+	int fd;
+
+	fd = open (slot->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read (fd, hdr, sizeof hdr);
+	close (fd);
+	if (n == 0)
+		return true;
+	/* SQLite header: magic at 0, application id (big-endian) at 68 */
+	return n == (ssize_t)sizeof hdr && memcmp (hdr, magic, 16) == 0 &&
+	       !hdr[68] && !hdr[69] && !hdr[70] && !hdr[71];
 }
 
 static int
@@ -259,7 +280,8 @@ lh_slot_store (lh_slot *slot, bool create, lh_store **out)
 	cfg.libctx = lh_g.libctx;
 	rv = lh_store_open (slot->path, &cfg, create, &st);
 	if (rv != CKR_OK) {
-		if (rv != CKR_TOKEN_NOT_PRESENT)
+		if (rv != CKR_TOKEN_NOT_PRESENT &&
+		    !(rv == CKR_TOKEN_NOT_RECOGNIZED && lh_slot_being_created (slot)))
 			lh_log_error ("cannot open token %s (rv 0x%lx)", slot->path, rv);
 		return rv;
 	}

@@ -31,6 +31,13 @@ bool lh_slot_has_file (const lh_slot *slot);
  */
 CK_RV lh_slot_store (lh_slot *slot, bool create, lh_store **out);
 
+/*
+ * Is the slot's file a token another process is creating right now: empty,
+ * or an SQLite file whose header does not carry our application id yet?
+ * Such a file is reported as an uninitialized token, not as an error.
+ */
+bool lh_slot_being_created (const lh_slot *slot);
+
 /* Free every slot (C_Finalize). */
 void lh_slots_free (void);
 
