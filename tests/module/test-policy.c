@@ -2144,6 +2144,31 @@ test_always_auth_no_operation (void *arg)
 	           context_login_rv (fx, FX_USER_PIN));
 }
 
+/* A key that needs its PIN for every use cannot unwrap: C_UnwrapKey has
+ * no Init after which a CKU_CONTEXT_SPECIFIC login could come. */
+static void
+test_always_auth_unwrap (void *arg)
+{
+	lh_fx *fx = arg;
+	tmpl tv = { .n = 0 }, tw = { .n = 0 }, u = { .n = 0 };
+	CK_OBJECT_HANDLE pub, priv, pub2, priv2, k;
+	blob ct;
+
+	t_bool (&tv, CKA_UNWRAP, true);
+	t_bool (&tv, CKA_ALWAYS_AUTHENTICATE, true);
+	gen_rsa (fx, 2048, NULL, &tv, &pub, &priv);
+	assert_rv (CKR_OK, crypt_rv (fx, CKA_ENCRYPT, CKM_RSA_PKCS_OAEP, pub,
+	                             key256, 32, &ct));
+	t_secret (&u, CKK_AES);
+	assert_rv (CKR_KEY_FUNCTION_NOT_PERMITTED,
+	           unwrap_rv (fx, CKM_RSA_PKCS_OAEP, priv, &ct, &u, &k));
+	/* control: the same pair without the attribute unwraps */
+	gen_rsa (fx, 2048, NULL, t_bool (&tw, CKA_UNWRAP, true), &pub2, &priv2);
+	assert_rv (CKR_OK, crypt_rv (fx, CKA_ENCRYPT, CKM_RSA_PKCS_OAEP, pub2,
+	                             key256, 32, &ct));
+	assert_rv (CKR_OK, unwrap_rv (fx, CKM_RSA_PKCS_OAEP, priv2, &ct, &u, &k));
+}
+
 /* Every test, with the fixture it runs in. */
 static const struct {
 	const char *name;
@@ -2257,6 +2282,7 @@ static const struct {
 	{ "/policy/always-auth/wrong-pin",
 	  test_always_auth_wrong_pin, &fx_user },
 	{ "/policy/always-auth/decrypt", test_always_auth_decrypt, &fx_user },
+	{ "/policy/always-auth/unwrap-refused", test_always_auth_unwrap, &fx_user },
 	{ "/policy/always-auth/no-operation",
 	  test_always_auth_no_operation, &fx_user },
 };
