@@ -1475,8 +1475,8 @@ test_engine_host (void *arg)
 	lh_fx *fx = arg;
 	static char out[65536];
 	const char *args[] = { NULL };
-	char conf[400], saved[256], *line;
-	const char *only;
+	char conf[400], saved[256], saved_asan[256], *line;
+	const char *only, *asan;
 	int status;
 
 	if (!engine_conf (fx, conf, sizeof conf)) {
@@ -1490,7 +1490,16 @@ test_engine_host (void *arg)
 	unsetenv ("LH_TEST_ONLY");
 	setenv ("OPENSSL_CONF", conf, 1);
 	setenv ("LH_RSA_ENGINE_CHILD", "1", 1);
+	/* libp11's engine leaks its RSA method at exit; that is not ours to
+	 * report, so the child runs without leak detection (sanitizer builds) */
+	asan = getenv ("ASAN_OPTIONS");
+	snprintf (saved_asan, sizeof saved_asan, "%s", asan ? asan : "");
+	setenv ("ASAN_OPTIONS", "detect_leaks=0:halt_on_error=1", 1);
 	status = fx_run_self (args, out, sizeof out);
+	if (asan)
+		setenv ("ASAN_OPTIONS", saved_asan, 1);
+	else
+		unsetenv ("ASAN_OPTIONS");
 	unsetenv ("OPENSSL_CONF");
 	unsetenv ("LH_RSA_ENGINE_CHILD");
 	if (only)
