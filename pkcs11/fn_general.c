@@ -75,6 +75,7 @@ C_Initialize (CK_VOID_PTR init_args)
 	lh_g.conf = conf;
 	conf = NULL;
 	lh_g.pid = getpid ();
+	lh_state_watch_fork ();
 	lh_g.initialized = true;
 	lh_log_debug ("C_Initialize: token_dir %s", lh_g.conf->token_dir);
 	rv = CKR_OK;

@@ -19,6 +19,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 #include <openssl/x509.h>
@@ -197,6 +198,29 @@ cache_put (lh_slot *slot, CK_OBJECT_HANDLE h, lh_key *k)
 	lh_key_unref (old);
 }
 
+/*
+ * Is it time to ask the store whether another process changed the file?
+ * Asking costs a read transaction; the answer is trusted for
+ * LH_KEY_RECHECK_NS, so a small operation is not dominated by it.
+ */
+static bool
+recheck_due (lh_slot *slot)
+{
+	static uint64_t last[0x8000];    /* by slot index; module lock */
+	struct timespec ts;
+	uint64_t now;
+	bool due;
+
+	clock_gettime (CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	lh_state_lock ();
+	due = now - last[slot->index] >= LH_KEY_RECHECK_NS || last[slot->index] == 0;
+	if (due)
+		last[slot->index] = now;
+	lh_state_unlock ();
+	return due;
+}
+
 CK_RV
 lh_key_get (lh_session *s, CK_OBJECT_HANDLE h, lh_key **out)
 {
@@ -205,9 +229,14 @@ lh_key_get (lh_session *s, CK_OBJECT_HANDLE h, lh_key **out)
 	bool changed = true;
 	CK_RV rv;
 
-	if (!(h & LH_SOBJ_BIT) && s->slot->store &&
-	    lh_store_changed (s->slot->store, &changed) == CKR_OK && changed)
-		lh_key_cache_flush (s->slot);
+	if (!(h & LH_SOBJ_BIT) && s->slot->store) {
+		changed = false;
+		if (recheck_due (s->slot) &&
+		    (lh_store_changed (s->slot->store, &changed) != CKR_OK || changed)) {
+			lh_key_cache_flush (s->slot);
+			changed = true;
+		}
+	}
 	/*
 	 * A cached key is valid while nothing changed the file and the
 	 * handle still resolves for this session (visibility, login epoch):

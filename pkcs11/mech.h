@@ -59,7 +59,12 @@ void lh_key_unref (lh_key *k);        /* NULL-safe; frees and cleanses */
 /* Build a key from attributes (no object behind it): unwrap, tests. */
 CK_RV lh_key_from_attrs (const lh_attrs *attrs, lh_key **out);
 
-/* Forget cached keys of slot (logout, re-init, store changed). */
+/*
+ * Forget cached keys of slot (logout, re-init, store changed, and every
+ * write to a token object by this process).  Another process's change is
+ * noticed at the next key use at most LH_KEY_RECHECK_NS later.
+ */
+#define LH_KEY_RECHECK_NS 1000000u   /* 1 ms */
 void lh_key_cache_flush (lh_slot *slot);
 void lh_key_cache_flush_locked (lh_slot *slot);    /* module lock held */
 void lh_key_cache_free_locked (void);               /* C_Finalize */

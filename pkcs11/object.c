@@ -12,6 +12,7 @@
 #include "pkcs11/slot.h"
 #include "pkcs11/template.h"
 #include "pkcs11/session.h"
+#include "pkcs11/mech.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -343,6 +344,7 @@ lh_object_replace (lh_session *s, lh_object *o, lh_attrs *attrs)
 	if (o->token) {
 		if ((rv = lh_slot_store (s->slot, false, &st)) == CKR_OK)
 			rv = lh_store_obj_update (st, o->oid, priv, attrs->a, attrs->n);
+		lh_key_cache_flush (s->slot);   /* our own change counts at once */
 		goto out;
 	}
 	rv = CKR_OBJECT_HANDLE_INVALID;
@@ -381,7 +383,9 @@ lh_object_destroy (lh_session *s, lh_object *o)
 	if (o->token) {
 		if ((rv = lh_slot_store (s->slot, false, &st)) != CKR_OK)
 			return rv;
-		return lh_store_obj_del (st, o->oid);
+		rv = lh_store_obj_del (st, o->oid);
+		lh_key_cache_flush (s->slot);
+		return rv;
 	}
 	lh_state_lock ();
 	for (pp = &lh_g.sobjs; *pp; pp = &(*pp)->next) {

@@ -7,17 +7,42 @@
 #include "pkcs11/session.h"
 #include "pkcs11/lock.h"
 
+#include <pthread.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
 
 lh_state lh_g;
 
+/*
+ * Fork detection without a system call per entry point: a child handler
+ * registered once per process with pthread_atfork marks the child, whose
+ * inherited state must not be used (glibc drops the handler when the
+ * module is unloaded, so no handler outlives our code).
+ */
+static volatile int forked;
+
+static void
+mark_child (void)
+{
+	forked = 1;
+}
+
+void
+lh_state_watch_fork (void)
+{
+	static bool registered;
+
+	forked = 0;
+	if (!registered && pthread_atfork (NULL, NULL, mark_child) == 0)
+		registered = true;
+}
+
 bool
 lh_state_ready (void)
 {
 	/* SPEC: a forked child must call C_Initialize before anything else */
-	return lh_g.initialized && lh_g.pid == getpid ();
+	return lh_g.initialized && !forked;
 }
 
 void

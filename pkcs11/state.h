@@ -84,6 +84,8 @@ extern lh_state lh_g;
 
 /* Is the module initialized in this process?  (fork: the child is not) */
 bool lh_state_ready (void);
+/* Start watching for fork (C_Initialize); clears the child mark. */
+void lh_state_watch_fork (void);
 
 void lh_state_lock (void);
 void lh_state_unlock (void);

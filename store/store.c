@@ -560,8 +560,11 @@ static const char sql_data_version[] = "PRAGMA data_version";
  * PRAGMA data_version changes on a connection whenever another connection
  * (ours or another process's) commits, and costs no more than a look at
  * the WAL index.  One dedicated connection keeps the baseline.  When
- * another thread is using it right now we answer "changed": a spurious
- * yes only costs the caller a refresh, a spurious no would hide a change.
+ * another thread is using it right now we answer "no change": that thread
+ * is looking at the same file at the same moment and will report any
+ * change it finds, so nothing is hidden for longer than its check takes.
+ * (Answering "changed" made threads that sign concurrently flush each
+ * other's caches over and over.)
  */
 CK_RV
 lh_store_changed (lh_store *st, bool *changed)
@@ -583,8 +586,10 @@ lh_store_changed (lh_store *st, bool *changed)
 		st->watch_open = true;
 	}
 	lh_unlock (st);
-	if (busy)
+	if (busy) {
+		*changed = false;
 		return CKR_OK;
+	}
 
 	if (c == NULL && (rv = lh_conn_open (st->path, &c)) != CKR_OK)
 		goto out;

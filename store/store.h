@@ -184,7 +184,11 @@ CK_RV lh_store_obj_find (lh_store *st, const lh_sattr *match, size_t n,
                          bool with_private, lh_oid **ids, size_t *count);
 bool lh_store_indexed (CK_ATTRIBUTE_TYPE type);
 
-/* Has any process changed the file since the last call? (data_version) */
+/*
+ * Has any process changed the file since the last call? (data_version)
+ * While another thread of this process is checking, the answer is false:
+ * that thread reports what it finds.
+ */
 CK_RV lh_store_changed (lh_store *st, bool *changed);
 
 /* Is the given id a private object?  (cheap; no decryption) */
