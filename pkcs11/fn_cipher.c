@@ -7,78 +7,54 @@
 #include "pkcs11/lh.h"
 #include "pkcs11/op.h"
 
-static CK_RV
-init (CK_SESSION_HANDLE hs, lh_op_kind kind, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE k)
-{
-	lh_call call;
-	CK_RV rv;
-
-	if ((rv = lh_call_enter (&call, hs)) != CKR_OK)
-		return rv;
-	return lh_call_leave (&call, lh_op_start (call.session, kind, m, k));
-}
-
-static CK_RV
-data (CK_SESSION_HANDLE hs, lh_op_kind kind, lh_step step, CK_BYTE_PTR in,
-      CK_ULONG in_len, CK_BYTE_PTR out, CK_ULONG_PTR out_len)
-{
-	lh_call call;
-	CK_RV rv;
-
-	if ((rv = lh_call_enter (&call, hs)) != CKR_OK)
-		return rv;
-	rv = lh_op_data (call.session, kind, step, in, in_len, out, out_len);
-	return lh_call_leave (&call, rv);
-}
-
 LH_EXPORT CK_RV
 C_EncryptInit (CK_SESSION_HANDLE hs, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE k)
 {
-	return init (hs, LH_OP_ENCRYPT, m, k);
+	return lh_op_call_init (hs, LH_OP_ENCRYPT, m, k);
 }
 
 LH_EXPORT CK_RV
 C_Encrypt (CK_SESSION_HANDLE hs, CK_BYTE_PTR in, CK_ULONG in_len, CK_BYTE_PTR out,
            CK_ULONG_PTR out_len)
 {
-	return data (hs, LH_OP_ENCRYPT, LH_STEP_ONESHOT, in, in_len, out, out_len);
+	return lh_op_call_data (hs, LH_OP_ENCRYPT, LH_STEP_ONESHOT, in, in_len, out, out_len);
 }
 
 LH_EXPORT CK_RV
 C_EncryptUpdate (CK_SESSION_HANDLE hs, CK_BYTE_PTR in, CK_ULONG in_len,
                  CK_BYTE_PTR out, CK_ULONG_PTR out_len)
 {
-	return data (hs, LH_OP_ENCRYPT, LH_STEP_UPDATE, in, in_len, out, out_len);
+	return lh_op_call_data (hs, LH_OP_ENCRYPT, LH_STEP_UPDATE, in, in_len, out, out_len);
 }
 
 LH_EXPORT CK_RV
 C_EncryptFinal (CK_SESSION_HANDLE hs, CK_BYTE_PTR out, CK_ULONG_PTR out_len)
 {
-	return data (hs, LH_OP_ENCRYPT, LH_STEP_FINAL, NULL, 0, out, out_len);
+	return lh_op_call_data (hs, LH_OP_ENCRYPT, LH_STEP_FINAL, NULL, 0, out, out_len);
 }
 
 LH_EXPORT CK_RV
 C_DecryptInit (CK_SESSION_HANDLE hs, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE k)
 {
-	return init (hs, LH_OP_DECRYPT, m, k);
+	return lh_op_call_init (hs, LH_OP_DECRYPT, m, k);
 }
 
 LH_EXPORT CK_RV
 C_Decrypt (CK_SESSION_HANDLE hs, CK_BYTE_PTR in, CK_ULONG in_len, CK_BYTE_PTR out,
            CK_ULONG_PTR out_len)
 {
-	return data (hs, LH_OP_DECRYPT, LH_STEP_ONESHOT, in, in_len, out, out_len);
+	return lh_op_call_data (hs, LH_OP_DECRYPT, LH_STEP_ONESHOT, in, in_len, out, out_len);
 }
 
 LH_EXPORT CK_RV
 C_DecryptUpdate (CK_SESSION_HANDLE hs, CK_BYTE_PTR in, CK_ULONG in_len,
                  CK_BYTE_PTR out, CK_ULONG_PTR out_len)
 {
-	return data (hs, LH_OP_DECRYPT, LH_STEP_UPDATE, in, in_len, out, out_len);
+	return lh_op_call_data (hs, LH_OP_DECRYPT, LH_STEP_UPDATE, in, in_len, out, out_len);
 }
 
 LH_EXPORT CK_RV
 C_DecryptFinal (CK_SESSION_HANDLE hs, CK_BYTE_PTR out, CK_ULONG_PTR out_len)
 {
-	return data (hs, LH_OP_DECRYPT, LH_STEP_FINAL, NULL, 0, out, out_len);
+	return lh_op_call_data (hs, LH_OP_DECRYPT, LH_STEP_FINAL, NULL, 0, out, out_len);
 }

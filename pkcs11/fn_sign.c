@@ -8,30 +8,6 @@
 #include "pkcs11/op.h"
 
 static CK_RV
-init (CK_SESSION_HANDLE hs, lh_op_kind kind, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE k)
-{
-	lh_call call;
-	CK_RV rv;
-
-	if ((rv = lh_call_enter (&call, hs)) != CKR_OK)
-		return rv;
-	return lh_call_leave (&call, lh_op_start (call.session, kind, m, k));
-}
-
-static CK_RV
-sign (CK_SESSION_HANDLE hs, lh_step step, CK_BYTE_PTR in, CK_ULONG in_len,
-      CK_BYTE_PTR sig, CK_ULONG_PTR sig_len)
-{
-	lh_call call;
-	CK_RV rv;
-
-	if ((rv = lh_call_enter (&call, hs)) != CKR_OK)
-		return rv;
-	rv = lh_op_data (call.session, LH_OP_SIGN, step, in, in_len, sig, sig_len);
-	return lh_call_leave (&call, rv);
-}
-
-static CK_RV
 verify (CK_SESSION_HANDLE hs, lh_step step, CK_BYTE_PTR in, CK_ULONG in_len,
         CK_BYTE_PTR sig, CK_ULONG sig_len)
 {
@@ -47,32 +23,32 @@ verify (CK_SESSION_HANDLE hs, lh_step step, CK_BYTE_PTR in, CK_ULONG in_len,
 LH_EXPORT CK_RV
 C_SignInit (CK_SESSION_HANDLE hs, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE k)
 {
-	return init (hs, LH_OP_SIGN, m, k);
+	return lh_op_call_init (hs, LH_OP_SIGN, m, k);
 }
 
 LH_EXPORT CK_RV
 C_Sign (CK_SESSION_HANDLE hs, CK_BYTE_PTR in, CK_ULONG in_len, CK_BYTE_PTR sig,
         CK_ULONG_PTR sig_len)
 {
-	return sign (hs, LH_STEP_ONESHOT, in, in_len, sig, sig_len);
+	return lh_op_call_data (hs, LH_OP_SIGN, LH_STEP_ONESHOT, in, in_len, sig, sig_len);
 }
 
 LH_EXPORT CK_RV
 C_SignUpdate (CK_SESSION_HANDLE hs, CK_BYTE_PTR in, CK_ULONG in_len)
 {
-	return sign (hs, LH_STEP_UPDATE, in, in_len, NULL, NULL);
+	return lh_op_call_data (hs, LH_OP_SIGN, LH_STEP_UPDATE, in, in_len, NULL, NULL);
 }
 
 LH_EXPORT CK_RV
 C_SignFinal (CK_SESSION_HANDLE hs, CK_BYTE_PTR sig, CK_ULONG_PTR sig_len)
 {
-	return sign (hs, LH_STEP_FINAL, NULL, 0, sig, sig_len);
+	return lh_op_call_data (hs, LH_OP_SIGN, LH_STEP_FINAL, NULL, 0, sig, sig_len);
 }
 
 LH_EXPORT CK_RV
 C_VerifyInit (CK_SESSION_HANDLE hs, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE k)
 {
-	return init (hs, LH_OP_VERIFY, m, k);
+	return lh_op_call_init (hs, LH_OP_VERIFY, m, k);
 }
 
 LH_EXPORT CK_RV

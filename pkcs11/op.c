@@ -315,3 +315,29 @@ out:
 	lh_op_end (s, LH_OP_DIGEST);
 	return rv;
 }
+
+CK_RV
+lh_op_call_init (CK_SESSION_HANDLE hs, lh_op_kind kind, const CK_MECHANISM *mech,
+                 CK_OBJECT_HANDLE hkey)
+{
+	lh_call call;
+	CK_RV rv;
+
+	if ((rv = lh_call_enter (&call, hs)) != CKR_OK)
+		return rv;
+	return lh_call_leave (&call, lh_op_start (call.session, kind, mech, hkey));
+}
+
+CK_RV
+lh_op_call_data (CK_SESSION_HANDLE hs, lh_op_kind kind, lh_step step,
+                 const uint8_t *in, CK_ULONG in_len, uint8_t *out,
+                 CK_ULONG *out_len)
+{
+	lh_call call;
+	CK_RV rv;
+
+	if ((rv = lh_call_enter (&call, hs)) != CKR_OK)
+		return rv;
+	rv = lh_op_data (call.session, kind, step, in, in_len, out, out_len);
+	return lh_call_leave (&call, rv);
+}

@@ -37,6 +37,17 @@ CK_RV lh_op_verify (lh_session *s, lh_step step, const uint8_t *in,
 /* Feed a secret key's value into the active digest (C_DigestKey). */
 CK_RV lh_op_digest_key (lh_session *s, CK_OBJECT_HANDLE hkey);
 
+/*
+ * The whole body of a C_*Init / data entry point: enter the session,
+ * run lh_op_start or lh_op_data, leave.  fn_cipher.c, fn_digest.c and
+ * fn_sign.c are thin wrappers around these.
+ */
+CK_RV lh_op_call_init (CK_SESSION_HANDLE hs, lh_op_kind kind,
+                       const CK_MECHANISM *mech, CK_OBJECT_HANDLE hkey);
+CK_RV lh_op_call_data (CK_SESSION_HANDLE hs, lh_op_kind kind, lh_step step,
+                       const uint8_t *in, CK_ULONG in_len, uint8_t *out,
+                       CK_ULONG *out_len);
+
 /* End (free) the operation of kind, if any. */
 void lh_op_end (lh_session *s, lh_op_kind kind);
 
