@@ -59,8 +59,8 @@
 #include "store/store_int.h"
 
 #define KDF_ALG_ARGON2ID        1
-#define KDF_BLOB_LEN            (1 + 4 + 4 + 4 + LH_SALT_LEN)
-#define WRAP_LEN                (LH_SEAL_OVERHEAD + LH_KEY_LEN)
+#define KDF_BLOB_LEN            LH_KDF_BLOB_LEN
+#define WRAP_LEN                LH_WRAP_LEN
 #define WRAP_AAD_LEN            (10 + LH_UID_LEN + 8 + 4)
 #define CHANGED_RETRIES         3       /* token re-initialised under us */
 
@@ -759,4 +759,44 @@ lh_store_init_token (lh_store *st, const uint8_t label[32],
 	OPENSSL_cleanse (mk, sizeof mk);
 	OPENSSL_cleanse (&r, sizeof r);
 	return rv;
+}
+
+/* ---- for lh_store_rekey (admin.c) ------------------------------------- */
+
+/*
+ * Rekey checks both PINs exactly as C_Login does and wraps the new master
+ * key exactly as C_SetPIN does, so it calls the same code through these
+ * thin wrappers rather than having a second copy of the PIN logic.
+ */
+
+/* pin_verify: counted PIN check; mk is cleansed by the caller. */
+CK_RV
+lh_pin_verify (lh_store *st, CK_USER_TYPE who, const uint8_t *pin,
+               size_t len, uint8_t mk[LH_KEY_LEN], int64_t *mk_version)
+{
+	return pin_verify (st, who, pin, len, mk, mk_version);
+}
+
+/* keys_make: a key set with one reference for the caller. */
+CK_RV
+lh_keys_make (lh_store *st, CK_USER_TYPE who, uint32_t mk_version,
+              const uint8_t mk[LH_KEY_LEN], lh_keys **out)
+{
+	return keys_make (st, who, mk_version, mk, out);
+}
+
+/* keys_install: the handle takes over the caller's reference to k. */
+void
+lh_keys_install (lh_store *st, lh_keys *k)
+{
+	keys_install (st, k);
+}
+
+/* wrap_new: configured cost, fresh salt; runs Argon2id once. */
+CK_RV
+lh_wrap_new (lh_store *st, const uint8_t *pin, size_t len, CK_USER_TYPE who,
+             int64_t mk_version, const uint8_t mk[LH_KEY_LEN],
+             uint8_t kdf[LH_KDF_BLOB_LEN], uint8_t wrapped[LH_WRAP_LEN])
+{
+	return wrap_new (st, pin, len, who, mk_version, mk, kdf, wrapped);
 }

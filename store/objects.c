@@ -998,3 +998,49 @@ out:
 	}
 	return rv;
 }
+
+/* ---- for verify and rekey (admin.c) ----------------------------------- */
+
+/*
+ * Read object id in the caller's transaction on c and run the checks of
+ * lh_store_obj_get: csum always; the MAC and every seal when k is given.
+ * Unlike lh_store_obj_get it does not refuse a private object without k
+ * (its csum is still checked, and its values, all sealed, come back
+ * LH_SATTR_UNAVAILABLE): verify checks private objects before login.  A
+ * caller that hands values on must apply the private rule itself.
+ *   CKR_OBJECT_HANDLE_INVALID, CKR_DEVICE_ERROR (damaged), CKR_HOST_MEMORY
+ */
+CK_RV
+lh_obj_load (lh_store *st, lh_conn *c, const lh_keys *k, lh_oid id,
+             lh_attrs *out)
+{
+	obj_raw r;
+	CK_RV rv;
+
+	memset (out, 0, sizeof *out);
+	if ((rv = raw_read (c, id, &r)) == CKR_OK &&
+	    (rv = raw_check (st, k, id, &r)) == CKR_OK)
+		rv = raw_open (st, k, id, &r, out);
+	if (rv != CKR_OK)
+		lh_attrs_free (out);
+	raw_free (&r);
+	return rv;
+}
+
+/*
+ * Replace the attributes, index rows and tags of the existing object id,
+ * sealing and tagging with k, in the caller's write transaction (what
+ * lh_store_obj_update does inside its own).  a follows the rules of
+ * lh_store_obj_add: LH_SATTR_SEAL seals a value of a public object.
+ */
+CK_RV
+lh_obj_rewrite (lh_store *st, lh_conn *c, const lh_keys *k, lh_oid id,
+                bool private_obj, const lh_sattr *a, size_t n)
+{
+	CK_RV rv;
+
+	if ((rv = exec_id (c, sql_attr_clear, id)) != CKR_OK ||
+	    (rv = exec_id (c, sql_idx_clear, id)) != CKR_OK)
+		return rv;
+	return obj_write (st, c, k, id, private_obj, a, n);
+}

@@ -291,6 +291,21 @@ lh_schema_open (lh_conn *c, const char *path, bool create)
 }
 
 /*
+ * Is the file behind c a token we understand, as it is?  For the source
+ * of a restore (admin.c), opened read-only: nothing is created or
+ * migrated here; an older version is accepted, since the next
+ * lh_store_open upgrades it (keeping a copy).  Call in a read transaction.
+ *   CKR_TOKEN_NOT_RECOGNIZED, CKR_DEVICE_ERROR, ...
+ */
+CK_RV
+lh_schema_check (lh_conn *c)
+{
+	int64_t from = 0;
+
+	return classify (c, false, &from);
+}
+
+/*
  * Copy the token file to "<path>.v<version>.bak" with the SQLite backup
  * API (consistent snapshot, works on a WAL database in use).  The copy is
  * created 0600 by us before SQLite opens it, like the token itself; an

@@ -194,4 +194,58 @@ CK_RV lh_store_changed (lh_store *st, bool *changed);
 /* Is the given id a private object?  (cheap; no decryption) */
 CK_RV lh_store_obj_is_private (lh_store *st, lh_oid id, bool *private_obj);
 
+/* ------------------------------------------------------------------ */
+/* Administration (litehsm token backup/restore/verify/rekey)          */
+
+/*
+ * Copy the live token to dest_path with SQLite's online backup, so the
+ * copy is consistent while other processes use the token.  dest_path must
+ * not exist; it is created mode 0600 and written completely before it
+ * appears under its name (temporary name + rename).
+ *   CKR_ARGUMENTS_BAD (dest exists), CKR_DEVICE_ERROR
+ */
+CK_RV lh_store_backup (lh_store *st, const char *dest_path);
+
+/*
+ * Put the backup src_path in place of the token file dest_path: src must
+ * be a litehsm token (checked first, read-only; nothing changes
+ * otherwise); it is copied to a temporary file beside dest, dest's stale
+ * -wal/-shm/-journal files are removed (whatever newer data dest's -wal
+ * held is discarded), then the copy is renamed over dest.  dest may be
+ * missing.  No process may have the token open (the caller checks; the
+ * store cannot know other processes' intent).
+ *   CKR_TOKEN_NOT_PRESENT (no src), CKR_TOKEN_NOT_RECOGNIZED,
+ *   CKR_ARGUMENTS_BAD (dest not a regular file), CKR_DEVICE_ERROR
+ */
+CK_RV lh_store_restore (const char *src_path, const char *dest_path);
+
+/*
+ * Check every object of the token: checksum always; MAC and every sealed
+ * value when the master key is held.  cb is called once per damaged
+ * object with its id, its label when that can still be read (else NULL;
+ * NUL-terminated, valid during the call, the stored bytes unescaped)
+ * and the reason (CKR_DEVICE_ERROR).  *checked and *damaged count.
+ * Returns CKR_OK even when objects are damaged (the counts say so);
+ * another rv means the check itself could not run (CKR_USER_NOT_LOGGED_IN:
+ * the token was rekeyed or re-initialised since login).
+ */
+typedef void (*lh_store_verify_cb) (void *ctx, lh_oid id, const char *label,
+                                    CK_RV why);
+CK_RV lh_store_verify (lh_store *st, lh_store_verify_cb cb, void *ctx,
+                       size_t *checked, size_t *damaged);
+
+/*
+ * A new master key: both PINs are verified (failures counted), then in
+ * one transaction every sealed value is re-sealed, every MAC and private
+ * index entry recomputed, mk_version incremented and the new key wrapped
+ * under both PINs.  A crash leaves the old state whole.  Afterwards this
+ * handle holds the new keys (logged in as before; a logged-out handle as
+ * the user); every other handle's login is stale and is dropped at its
+ * next use (CKR_USER_NOT_LOGGED_IN), as after a re-initialisation.
+ *   CKR_PIN_INCORRECT, CKR_PIN_LOCKED, CKR_USER_PIN_NOT_INITIALIZED,
+ *   CKR_DEVICE_ERROR (a damaged object stops the rekey: verify first)
+ */
+CK_RV lh_store_rekey (lh_store *st, const uint8_t *so_pin, size_t so_len,
+                      const uint8_t *user_pin, size_t user_len);
+
 #endif /* LH_STORE_H */

@@ -1,10 +1,11 @@
 /*
  * store_int.h - private declarations shared by the files of store/.
  *
- * Nothing outside store/ (and tests/unit/test-store.c, which checks the
- * internals directly) includes this header.  It holds the lh_store struct,
- * the connection pool and statement cache, the transaction helpers, the
- * refcounted key set and the crypto primitives the store files share.
+ * Nothing outside store/ (and tests/unit/test-store.c and
+ * test-store-admin.c, which check the internals directly) includes this
+ * header.  It holds the lh_store struct, the connection pool and
+ * statement cache, the transaction helpers, the refcounted key set and
+ * the crypto primitives the store files share.
  *
  * Locking: one mutex per lh_store (st->mutex, made from the lh_mutex_ops
  * given at open; none at all when the ops are NULL).  It guards exactly the
@@ -43,10 +44,13 @@
 
 /* Sealed blob: version(1) || nonce(12) || ciphertext || tag(16). */
 #define LH_SEAL_OVERHEAD        (1 + LH_GCM_NONCE_LEN + LH_GCM_TAG_LEN)
+/* auth.kdf and auth.wrapped_mk (layouts in auth.c) */
+#define LH_KDF_BLOB_LEN         (1 + 4 + 4 + 4 + LH_SALT_LEN)
+#define LH_WRAP_LEN             (LH_SEAL_OVERHEAD + LH_KEY_LEN)
 
 /* Connection pool and SQLite retry policy (see store.c). */
 #define LH_POOL_IDLE_MAX        4       /* idle connections kept open */
-#define LH_STMT_CACHE_MAX       40      /* > number of distinct SQL strings */
+#define LH_STMT_CACHE_MAX       48      /* > number of distinct SQL strings */
 #define LH_BUSY_TIMEOUT_MS      5000    /* sqlite3_busy_timeout per attempt */
 #define LH_BUSY_RETRIES         3       /* BEGIN IMMEDIATE attempts */
 
@@ -148,6 +152,7 @@ CK_RV lh_meta_get_blob (lh_conn *c, const char *name, uint8_t *buf,
 CK_RV lh_schema_setup_conn (sqlite3 *db);
 CK_RV lh_schema_open (lh_conn *c, const char *path, bool create);
 CK_RV lh_schema_backup (lh_conn *c, const char *path, int64_t version);
+CK_RV lh_schema_check (lh_conn *c);
 
 /* seal.c: AES-256-GCM, attribute sealing, random bytes */
 CK_RV lh_random (OSSL_LIB_CTX *libctx, uint8_t *buf, size_t len, bool priv);
@@ -180,11 +185,26 @@ lh_keys *lh_keys_get (lh_store *st);
 void lh_keys_put (lh_store *st, lh_keys *k);
 void lh_keys_drop (lh_store *st, lh_keys *k);
 CK_RV lh_keys_current (lh_conn *c, const lh_keys *k);
+/* auth.c: the steps of C_Login and C_SetPIN that rekey (admin.c) reuses */
+CK_RV lh_pin_verify (lh_store *st, CK_USER_TYPE who, const uint8_t *pin,
+                     size_t len, uint8_t mk[LH_KEY_LEN], int64_t *mk_version);
+CK_RV lh_keys_make (lh_store *st, CK_USER_TYPE who, uint32_t mk_version,
+                    const uint8_t mk[LH_KEY_LEN], lh_keys **out);
+void lh_keys_install (lh_store *st, lh_keys *k);
+CK_RV lh_wrap_new (lh_store *st, const uint8_t *pin, size_t len,
+                   CK_USER_TYPE who, int64_t mk_version,
+                   const uint8_t mk[LH_KEY_LEN],
+                   uint8_t kdf[LH_KDF_BLOB_LEN], uint8_t wrapped[LH_WRAP_LEN]);
 
 /* objects.c: canonical encoding (exposed for the tamper tests) */
 CK_RV lh_obj_canon (const uint8_t token_uid[LH_UID_LEN], lh_oid id,
                     bool private_obj, const lh_stored *s, size_t n,
                     uint8_t **out, size_t *out_len);
+/* objects.c: read-check-open and rewrite in the caller's txn (admin.c) */
+CK_RV lh_obj_load (lh_store *st, lh_conn *c, const lh_keys *k, lh_oid id,
+                   lh_attrs *out);
+CK_RV lh_obj_rewrite (lh_store *st, lh_conn *c, const lh_keys *k, lh_oid id,
+                      bool private_obj, const lh_sattr *a, size_t n);
 
 /* SQL the unit test runs EXPLAIN QUERY PLAN on. */
 extern const char lh_sql_find_first[];
