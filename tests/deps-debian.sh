@@ -9,4 +9,4 @@ apt-get install -y -q --no-install-recommends \
 	libssl-dev openssl libsqlite3-dev sqlite3 libargon2-dev \
 	libp11-kit-dev p11-kit \
 	opensc gnutls-bin softhsm2 libengine-pkcs11-openssl \
-	binutils ca-certificates
+	binutils ca-certificates python3
