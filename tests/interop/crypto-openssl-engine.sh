@@ -131,7 +131,7 @@ ca () {
 			continue
 		fi
 		cp "$d-$mode.sig" "$d-$mode.bad"
-		printf '\x33' | dd of="$d-$mode.bad" bs=1 seek=30 conv=notrunc 2>/dev/null
+		lh_flip_byte "$d-$mode.bad" 30
 		lh_check_fails "$name/pkeyutl-tampered-refused" \
 			openssl pkeyutl -verify -pubin -inkey "$d-pub.pem" "${opts[@]}" \
 			-in "$lh_tmp/data.sha256" -sigfile "$d-$mode.bad"

@@ -79,7 +79,7 @@ sign_check () {
 		return
 	fi
 	cp "$lh_tmp/$name.sig" "$lh_tmp/$name.bad"
-	printf '\x5a' | dd of="$lh_tmp/$name.bad" bs=1 seek=20 conv=notrunc 2>/dev/null
+	lh_flip_byte "$lh_tmp/$name.bad" 20
 	# pkcs11-tool says "Invalid signature" (status 0) for
 	# CKR_SIGNATURE_INVALID and fails on any other error code
 	lh_check_output "verify/$name-tampered-refused" '^Invalid signature' \

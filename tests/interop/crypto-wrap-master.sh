@@ -57,7 +57,7 @@ lh_result unwrap/other-master-wrapped-key-invalid $? \
 
 cp "$lh_tmp/datakey.bin" "$lh_tmp/bad.bin"
 cp "$lh_tmp/datakey.bin.ct" "$lh_tmp/bad.bin.ct"
-printf '\x01' | dd of="$lh_tmp/bad.bin" bs=1 seek=17 conv=notrunc 2>/dev/null
+lh_flip_byte "$lh_tmp/bad.bin" 17
 lh_check_fails unwrap/tampered-refused wk unwrap redis "$PIN" $MK "$lh_tmp/bad.bin"
 lh_check_fails unwrap/wrong-pin-refused wk unwrap redis wrong-pin $MK "$lh_tmp/datakey.bin"
 

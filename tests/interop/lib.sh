@@ -355,3 +355,12 @@ lh_make_cert () {
 	openssl x509 -in "$lh_tmp/$1.pem" -outform DER -out "$lh_tmp/$1.der" \
 		>> "$lh_tmp/openssl.out" 2>&1
 }
+
+# lh_flip_byte FILE OFFSET: change the byte at OFFSET for sure (one bit
+# flipped), where writing a constant would leave it as it was 1 time in 256.
+lh_flip_byte () {
+	local b
+	b=$(od -An -tu1 -j"$2" -N1 "$1" | tr -d ' ')
+	printf "\\$(printf '%03o' $((b ^ 1)))" |
+		dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
