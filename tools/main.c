@@ -19,6 +19,8 @@ static const struct {
 } groups[] = {
 	{ "token", "create, list, inspect, back up and delete tokens; manage "
 	  "their PINs", lh_cmd_token },
+	{ "secret", "store, generate, list, wrap and use secrets in a token",
+	  lh_cmd_secret },
 };
 
 #define NGROUPS (sizeof groups / sizeof groups[0])
