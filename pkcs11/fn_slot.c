@@ -14,11 +14,15 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Is the slot listed: a token file exists, or it is the free slot? */
+/*
+ * Is the slot listed: a token file exists, it is the free slot, or the
+ * configuration names it ("token = PATH": an uninitialized token until
+ * C_InitToken creates the file there).
+ */
 static bool
 listed_locked (lh_slot *s)
 {
-	return s == lh_g.free_slot || lh_slot_has_file (s);
+	return s == lh_g.free_slot || s->configured || lh_slot_has_file (s);
 }
 
 LH_EXPORT CK_RV

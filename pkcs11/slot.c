@@ -58,13 +58,15 @@ find_id_locked (CK_SLOT_ID id)
 #define LH_MAX_SLOTS 0x7ffe
 
 static CK_RV
-add_slot_locked (const char *path)
+add_slot_locked (const char *path, bool configured)
 {
 	lh_slot *s, **grown;
 	CK_SLOT_ID id;
 
-	if (find_path_locked (path))
+	if ((s = find_path_locked (path))) {
+		s->configured = s->configured || configured;
 		return CKR_OK;
+	}
 	if (lh_g.nslots >= LH_MAX_SLOTS)
 		return CKR_OK;
 	grown = realloc (lh_g.slots, (lh_g.nslots + 1) * sizeof *grown);
@@ -82,6 +84,7 @@ add_slot_locked (const char *path)
 	s->id = id ? id : 1;
 	s->index = lh_g.nslots;
 	s->user = LH_NOBODY;
+	s->configured = configured;
 	lh_g.slots[lh_g.nslots++] = s;
 	return CKR_OK;
 }
@@ -158,7 +161,7 @@ scan_dir_locked (const char *dir)
 			if (asprintf (&path, "%s/%s", dir, names[i]) < 0)
 				rv = CKR_HOST_MEMORY;
 			else {
-				rv = add_slot_locked (path);
+				rv = add_slot_locked (path, false);
 				free (path);
 			}
 		}
@@ -178,7 +181,7 @@ add_free_slot_locked (const char *dir)
 	for (n = 1; n < 100000; n++) {
 		snprintf (path, sizeof path, "%s/token-%u.db", dir, n);
 		if (access (path, F_OK) != 0) {
-			CK_RV rv = add_slot_locked (path);
+			CK_RV rv = add_slot_locked (path, false);
 
 			if (rv == CKR_OK)
 				lh_g.free_slot = find_path_locked (path);
@@ -196,7 +199,7 @@ lh_slots_refresh_locked (void)
 	CK_RV rv;
 
 	for (i = 0; i < c->ntokens; i++)
-		if ((rv = add_slot_locked (c->tokens[i])) != CKR_OK)
+		if ((rv = add_slot_locked (c->tokens[i], true)) != CKR_OK)
 			return rv;
 	if ((rv = scan_dir_locked (c->token_dir)) != CKR_OK)
 		return rv;

@@ -32,6 +32,8 @@ struct lh_slot {
 	CK_SLOT_ID id;            /* stable: hash of the file path */
 	unsigned index;           /* position in lh_g.slots; used in handles */
 	char *path;               /* token file */
+	bool configured;          /* named by a "token =" line: listed even
+	                             before its file exists */
 	lh_store *store;          /* opened on first use; owned */
 	CK_USER_TYPE user;        /* LH_NOBODY, CKU_SO or CKU_USER (lock) */
 	unsigned sessions;        /* open sessions of this application (lock) */

@@ -23,6 +23,11 @@
  * The first 49 bytes (the header) are GCM's additional data, so any
  * change to any byte makes decrypt fail, and decrypt writes nothing
  * unless the whole blob checks out.
+ *
+ * Versions (cmd.h): encrypt derives from the active version of KEY only;
+ * decrypt tries the active version first, then the older ones, until one
+ * opens the blob (the GCM tag tells a wrong key cleanly), so data sealed
+ * before KEY was rotated still opens.  The blob format does not change.
  */
 #include "tools/cmd.h"
 #include "pkcs11/pkcs11_3.h"
@@ -54,7 +59,8 @@ static const lh_cmd encrypt_cmd = {
 	           "to stdout: AES-256-GCM under a one-message key derived from\n"
 	           "KEY in the token (HKDF-SHA-256 with a random salt).  KEY\n"
 	           "needs the derive usage: a generic secret or a --wrapping key.",
-	.details = "The blob format is described in litehsm(1).\n",
+	.details = "The active version of KEY is used.  The blob format is\n"
+	           "described in litehsm(1).\n",
 	.globals = LH_G_TOKEN | LH_G_PIN,
 	.min_args = 0,
 	.max_args = 0,
@@ -67,6 +73,9 @@ static const lh_cmd decrypt_cmd = {
 	           "and write the data to stdout.  A blob that was changed or cut\n"
 	           "short, or sealed under another key, is refused and nothing is\n"
 	           "written.",
+	.details = "The active version of KEY is tried first, then its older\n"
+	           "versions, so data sealed before KEY was rotated still opens\n"
+	           "(while that version is within its dates).\n",
 	.globals = LH_G_TOKEN | LH_G_PIN,
 	.min_args = 0,
 	.max_args = 0,
@@ -89,11 +98,11 @@ damaged (lh_tool *t)
 }
 
 /* The one-message data key: derived from base with salt, encrypt-only
- * (enc) or decrypt-only. */
-static int
-derive (lh_tool *t, lh_secret_ctx *c, CK_OBJECT_HANDLE base,
-        const char *with, unsigned char *salt, bool enc,
-        CK_OBJECT_HANDLE *out)
+ * (enc) or decrypt-only.  Reports nothing: decrypt tries several
+ * versions and explains only the failure that matters. */
+static CK_RV
+derive (lh_secret_ctx *c, CK_OBJECT_HANDLE base, unsigned char *salt,
+        bool enc, CK_OBJECT_HANDLE *out)
 {
 	CK_HKDF_PARAMS hp = {
 		.bExtract = CK_TRUE,
@@ -128,31 +137,121 @@ derive (lh_tool *t, lh_secret_ctx *c, CK_OBJECT_HANDLE base,
 		{ CKA_SIGN, &no, sizeof no },
 		{ CKA_VERIFY, &no, sizeof no },
 	};
+
+	return c->f->C_DeriveKey (c->h, &mech, base, tmpl,
+	                          sizeof tmpl / sizeof tmpl[0], out);
+}
+
+/*
+ * Derive the data key from base with the header's salt and run one GCM
+ * operation over in into out (*outlen: its room, then the bytes made).
+ * *derived tells whether the failure, if any, came after the derivation.
+ */
+static CK_RV
+seal_open (lh_secret_ctx *c, CK_OBJECT_HANDLE base, unsigned char *hdr,
+           bool enc, const unsigned char *in, size_t inlen,
+           unsigned char *out, CK_ULONG *outlen, bool *derived)
+{
+	CK_OBJECT_HANDLE key = CK_INVALID_HANDLE;
+	CK_GCM_PARAMS gp;
+	CK_MECHANISM mech = { CKM_AES_GCM, &gp, sizeof gp };
 	CK_RV rv;
 
-	rv = c->f->C_DeriveKey (c->h, &mech, base, tmpl,
-	                        sizeof tmpl / sizeof tmpl[0], out);
-	if (rv != CKR_OK)
+	*derived = false;
+	if ((rv = derive (c, base, hdr + 5, enc, &key)) != CKR_OK)
+		return rv;
+	*derived = true;
+	memset (&gp, 0, sizeof gp);
+	gp.pIv = hdr + 5 + SALT_LEN;
+	gp.ulIvLen = IV_LEN;
+	gp.ulIvBits = IV_LEN * 8;
+	gp.pAAD = hdr;
+	gp.ulAADLen = HDR_LEN;
+	gp.ulTagBits = TAG_LEN * 8;
+	if (enc) {
+		rv = c->f->C_EncryptInit (c->h, &mech, key);
+		if (rv == CKR_OK)
+			rv = c->f->C_Encrypt (c->h, (CK_BYTE *)in, inlen, out,
+			                      outlen);
+	} else {
+		rv = c->f->C_DecryptInit (c->h, &mech, key);
+		if (rv == CKR_OK)
+			rv = c->f->C_Decrypt (c->h, (CK_BYTE *)in, inlen, out,
+			                      outlen);
+	}
+	c->f->C_DestroyObject (c->h, key);      /* one message only */
+	return rv;
+}
+
+/* Report a failure of seal_open with version v of with (k: its index). */
+static int
+failed (lh_tool *t, bool enc, const char *with, const lh_secret_version *v,
+        size_t k, CK_RV rv, bool derived)
+{
+	char ver[48] = "";
+
+	if (k > 0)
+		snprintf (ver, sizeof ver, " (version %lu)", v->n);
+	if (!derived)
 		return lh_error_rv (t, rv, rv == CKR_KEY_FUNCTION_NOT_PERMITTED ?
 		                    "use a key with the derive usage, within its "
 		                    "dates (a generic secret or a --wrapping key)" :
 		                    rv == CKR_KEY_TYPE_INCONSISTENT ? "use a generic "
 		                    "secret or an AES key" : NULL,
-		                    "cannot derive a data key from \"%s\"", with);
-	return LH_EXIT_OK;
+		                    "cannot derive a data key from \"%s\"%s", with,
+		                    ver);
+	return lh_error_rv (t, rv, NULL, "cannot %s with the key derived from "
+	                    "\"%s\"%s", enc ? "encrypt" : "decrypt", with, ver);
+}
+
+/*
+ * Open the blob in with the versions in l, active first.  A wrong key
+ * fails the GCM tag (CKR_ENCRYPTED_DATA_INVALID) and the next version is
+ * tried; any other failure (a version past its end date cannot derive) is
+ * kept, and reported if no version opens the blob.
+ */
+static int
+open_any (lh_tool *t, lh_secret_ctx *c, const char *with,
+          const lh_secret_vlist *l, const unsigned char *in, size_t inlen,
+          unsigned char *out, CK_ULONG *outlen)
+{
+	unsigned char hdr[HDR_LEN];
+	CK_RV rv, first = CKR_OK;
+	bool derived, first_derived = false;
+	size_t k, first_k = 0;
+
+	memcpy (hdr, in, HDR_LEN);
+	for (k = 0; k < l->n; k++) {
+		*outlen = inlen - HDR_LEN;
+		rv = seal_open (c, l->v[k].h, hdr, false, in + HDR_LEN,
+		                inlen - HDR_LEN, out, outlen, &derived);
+		if (rv == CKR_OK)
+			return LH_EXIT_OK;
+		if (derived && (rv == CKR_ENCRYPTED_DATA_INVALID ||
+		                rv == CKR_ENCRYPTED_DATA_LEN_RANGE))
+			continue;
+		if (first == CKR_OK) {
+			first = rv;
+			first_k = k;
+			first_derived = derived;
+		}
+	}
+	if (first != CKR_OK)
+		return failed (t, false, with, &l->v[first_k], first_k, first,
+		               first_derived);
+	return damaged (t);
 }
 
 static int
 run (lh_tool *t, int argc, char **argv, bool enc)
 {
 	const char *with = NULL;
-	CK_GCM_PARAMS gp;
-	CK_MECHANISM mech = { CKM_AES_GCM, &gp, sizeof gp };
-	CK_OBJECT_HANDLE base, key = CK_INVALID_HANDLE;
-	unsigned char *in = NULL, *out = NULL, hdr[HDR_LEN];
+	lh_secret_vlist l = { NULL, 0 };
+	unsigned char *in = NULL, *out = NULL;
 	size_t inlen = 0, outcap = 0;
-	CK_ULONG outlen;
+	CK_ULONG outlen = 0;
 	lh_secret_ctx c;
+	bool derived;
 	CK_RV rv;
 	int rc;
 
@@ -173,66 +272,42 @@ run (lh_tool *t, int argc, char **argv, bool enc)
 		goto out;
 	}
 	if ((rc = lh_secret_open (t, &c)) != LH_EXIT_OK ||
-	    (rc = lh_secret_find (t, &c, with, &base)) != LH_EXIT_OK)
+	    (rc = lh_secret_find_versions (t, &c, with, &l)) != LH_EXIT_OK)
 		goto out;
-	if (enc) {
-		memcpy (hdr, HDR_MAGIC, 4);
-		hdr[4] = HDR_VERSION;
-		rv = c.f->C_GenerateRandom (c.h, hdr + 5, SALT_LEN + IV_LEN);
-		if (rv != CKR_OK) {
-			rc = lh_error_rv (t, rv, NULL, "cannot get random bytes from "
-			                  "token \"%s\"", c.s.label);
-			goto out;
-		}
-	} else {
-		memcpy (hdr, in, HDR_LEN);
-	}
-	if ((rc = derive (t, &c, base, with, hdr + 5, enc, &key)) != LH_EXIT_OK)
-		goto out;
-	memset (&gp, 0, sizeof gp);
-	gp.pIv = hdr + 5 + SALT_LEN;
-	gp.ulIvLen = IV_LEN;
-	gp.ulIvBits = IV_LEN * 8;
-	gp.pAAD = hdr;
-	gp.ulAADLen = HDR_LEN;
-	gp.ulTagBits = TAG_LEN * 8;
 	outcap = enc ? HDR_LEN + inlen + TAG_LEN : inlen;
 	if (!(out = OPENSSL_secure_malloc (outcap))) {
 		rc = lh_error (t, LH_EXIT_FAIL, "free some memory", "out of memory");
 		goto out;
 	}
-	if (enc) {
-		memcpy (out, hdr, HDR_LEN);
-		outlen = inlen + TAG_LEN;
-		rv = c.f->C_EncryptInit (c.h, &mech, key);
-		if (rv == CKR_OK)
-			rv = c.f->C_Encrypt (c.h, in, inlen, out + HDR_LEN, &outlen);
-		outlen += HDR_LEN;
+	if (!enc) {
+		if ((rc = open_any (t, &c, with, &l, in, inlen, out, &outlen)) !=
+		    LH_EXIT_OK)
+			goto out;
 	} else {
-		outlen = inlen;
-		rv = c.f->C_DecryptInit (c.h, &mech, key);
-		if (rv == CKR_OK)
-			rv = c.f->C_Decrypt (c.h, in + HDR_LEN, inlen - HDR_LEN, out,
-			                     &outlen);
+		/* the header (magic, version, salt, IV) leads the blob */
+		memcpy (out, HDR_MAGIC, 4);
+		out[4] = HDR_VERSION;
+		rv = c.f->C_GenerateRandom (c.h, out + 5, SALT_LEN + IV_LEN);
+		if (rv != CKR_OK) {
+			rc = lh_error_rv (t, rv, NULL, "cannot get random bytes from "
+			                  "token \"%s\"", c.s.label);
+			goto out;
+		}
+		/* new data is sealed under the active version only */
+		outlen = inlen + TAG_LEN;
+		rv = seal_open (&c, l.v[0].h, out, true, in, inlen, out + HDR_LEN,
+		                &outlen, &derived);
+		if (rv != CKR_OK) {
+			rc = failed (t, true, with, &l.v[0], 0, rv, derived);
+			goto out;
+		}
+		outlen += HDR_LEN;
 	}
-	if (!enc && (rv == CKR_ENCRYPTED_DATA_INVALID ||
-	             rv == CKR_ENCRYPTED_DATA_LEN_RANGE)) {
-		rc = damaged (t);
-		goto out;
-	}
-	if (rv != CKR_OK) {
-		rc = lh_error_rv (t, rv, NULL, "cannot %s with the key derived from "
-		                  "\"%s\"", enc ? "encrypt" : "decrypt", with);
-		goto out;
-	}
-	c.f->C_DestroyObject (c.h, key);
-	key = CK_INVALID_HANDLE;
 	rc = lh_secret_write (t, out, outlen, false);
 out:
-	if (key != CK_INVALID_HANDLE)
-		c.f->C_DestroyObject (c.h, key);
 	lh_secret_free (out, outcap);
 	lh_secret_free (in, inlen);
+	lh_secret_vlist_free (&l);
 	lh_secret_close (&c);
 	return rc;
 }

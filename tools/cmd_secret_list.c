@@ -1,10 +1,14 @@
 /*
- * cmd_secret_list.c - "litehsm secret list", "secret show NAME" and
- * "secret rm NAME": a secret's attributes (never its value, except for
- * "show --value" on an object whose policy lets it be read), and its
- * removal.
+ * cmd_secret_list.c - "litehsm secret list", "secret show NAME
+ * [--version N]" and "secret rm NAME [--version N]": a secret's versions
+ * and their attributes (never a value, except for "show --value" on an
+ * object whose policy lets it be read), and their removal.
+ *
+ * The active version of a name is its highest (cmd.h); the others are
+ * "retired".  Two objects sharing the highest version are both shown as
+ * "duplicate", because no command will pick one of them.
  */
-#include "tools/cmd.h"
+#include "tools/keystore.h"
 #include "tools/json.h"
 
 #include <stdlib.h>
@@ -13,19 +17,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
-enum { OPT_VALUE = LH_OPT_CMD, OPT_YES };
-
-/* What list and show report about one secret. */
-typedef struct {
-	char name[65 * 4];
-	CK_KEY_TYPE kt;
-	CK_ULONG bytes;
-	bool have_len;
-	char start[11], end[11];        /* "YYYY-MM-DD" or "" */
-	bool local, sensitive, extractable, always_sensitive, never_extractable;
-	bool private_;
-	bool encrypt, decrypt, wrap, unwrap, derive, sign, verify;
-} secret_info;
+enum { OPT_VALUE = LH_OPT_CMD, OPT_YES, OPT_VERSION };
 
 static const char *
 type_name (CK_KEY_TYPE kt)
@@ -38,73 +30,25 @@ type_name (CK_KEY_TYPE kt)
 	}
 }
 
-static bool
-get_bool (lh_secret_ctx *c, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_TYPE type)
+/* "active", "retired" or "duplicate" for l->v[k]. */
+static const char *
+state (const lh_secret_vlist *l, size_t k)
 {
-	CK_BBOOL b = CK_FALSE;
-	CK_ATTRIBUTE a = { type, &b, sizeof b };
+	unsigned long top = l->v[0].n;
 
-	return c->f->C_GetAttributeValue (c->h, o, &a, 1) == CKR_OK && b;
-}
-
-static void
-get_date (lh_secret_ctx *c, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_TYPE type,
-          char *out)
-{
-	CK_DATE d;
-	CK_ATTRIBUTE a = { type, &d, sizeof d };
-
-	out[0] = '\0';
-	if (c->f->C_GetAttributeValue (c->h, o, &a, 1) != CKR_OK ||
-	    a.ulValueLen != sizeof d)
-		return;
-	snprintf (out, 11, "%.4s-%.2s-%.2s", (const char *)d.year,
-	          (const char *)d.month, (const char *)d.day);
-}
-
-static int
-get_info (lh_tool *t, lh_secret_ctx *c, CK_OBJECT_HANDLE o, secret_info *i)
-{
-	CK_ATTRIBUTE a[] = {
-		{ CKA_LABEL, i->name, sizeof i->name - 1 },
-		{ CKA_KEY_TYPE, &i->kt, sizeof i->kt },
-	};
-	CK_ATTRIBUTE l = { CKA_VALUE_LEN, &i->bytes, sizeof i->bytes };
-	CK_RV rv;
-
-	memset (i, 0, sizeof *i);
-	rv = c->f->C_GetAttributeValue (c->h, o, a, 2);
-	if (rv != CKR_OK)
-		return lh_error_rv (t, rv, NULL, "cannot read a secret's "
-		                    "attributes in token \"%s\"", c->s.label);
-	i->name[a[0].ulValueLen] = '\0';
-	i->have_len = c->f->C_GetAttributeValue (c->h, o, &l, 1) == CKR_OK;
-	get_date (c, o, CKA_START_DATE, i->start);
-	get_date (c, o, CKA_END_DATE, i->end);
-	i->local = get_bool (c, o, CKA_LOCAL);
-	i->sensitive = get_bool (c, o, CKA_SENSITIVE);
-	i->extractable = get_bool (c, o, CKA_EXTRACTABLE);
-	i->always_sensitive = get_bool (c, o, CKA_ALWAYS_SENSITIVE);
-	i->never_extractable = get_bool (c, o, CKA_NEVER_EXTRACTABLE);
-	i->private_ = get_bool (c, o, CKA_PRIVATE);
-	i->encrypt = get_bool (c, o, CKA_ENCRYPT);
-	i->decrypt = get_bool (c, o, CKA_DECRYPT);
-	i->wrap = get_bool (c, o, CKA_WRAP);
-	i->unwrap = get_bool (c, o, CKA_UNWRAP);
-	i->derive = get_bool (c, o, CKA_DERIVE);
-	i->sign = get_bool (c, o, CKA_SIGN);
-	i->verify = get_bool (c, o, CKA_VERIFY);
-	return LH_EXIT_OK;
+	if (l->n > 1 && l->v[1].n == top && l->v[k].n == top)
+		return "duplicate";
+	return k == 0 ? "active" : "retired";
 }
 
 /* "wrap,unwrap,derive" into buf. */
 static const char *
-usages (const secret_info *i, char *buf, size_t len)
+usages (const lh_secret_version *v, char *buf, size_t len)
 {
 	static const char *names[] = { "encrypt", "decrypt", "wrap", "unwrap",
 	                               "derive", "sign", "verify" };
-	bool on[] = { i->encrypt, i->decrypt, i->wrap, i->unwrap, i->derive,
-	              i->sign, i->verify };
+	bool on[] = { v->encrypt, v->decrypt, v->wrap, v->unwrap, v->derive,
+	              v->sign, v->verify };
 	size_t k;
 
 	buf[0] = '\0';
@@ -120,27 +64,31 @@ usages (const secret_info *i, char *buf, size_t len)
 	return buf;
 }
 
+/* The fields of one version (no name: the caller writes it). */
 static void
-json_info (lh_json *j, const secret_info *i)
+json_version (lh_json *j, const lh_secret_vlist *l, size_t k)
 {
+	const lh_secret_version *v = &l->v[k];
 	char u[96], *p, *q;
 
-	lh_json_str (j, "name", i->name);
-	lh_json_str (j, "type", type_name (i->kt));
-	if (i->have_len)
-		lh_json_uint (j, "bits", (unsigned long long)i->bytes * 8);
+	lh_json_uint (j, "version", v->n);
+	lh_json_str (j, "id", v->id[0] ? v->id : NULL);
+	lh_json_str (j, "state", state (l, k));
+	lh_json_str (j, "type", type_name (v->kt));
+	if (v->have_len)
+		lh_json_uint (j, "bits", (unsigned long long)v->bytes * 8);
 	else
 		lh_json_null (j, "bits");
-	lh_json_str (j, "start_date", i->start[0] ? i->start : NULL);
-	lh_json_str (j, "end_date", i->end[0] ? i->end : NULL);
-	lh_json_bool (j, "local", i->local);
-	lh_json_bool (j, "sensitive", i->sensitive);
-	lh_json_bool (j, "extractable", i->extractable);
-	lh_json_bool (j, "always_sensitive", i->always_sensitive);
-	lh_json_bool (j, "never_extractable", i->never_extractable);
-	lh_json_bool (j, "private", i->private_);
+	lh_json_str (j, "start_date", v->start[0] ? v->start : NULL);
+	lh_json_str (j, "end_date", v->end[0] ? v->end : NULL);
+	lh_json_bool (j, "local", v->local);
+	lh_json_bool (j, "sensitive", v->sensitive);
+	lh_json_bool (j, "extractable", v->extractable);
+	lh_json_bool (j, "always_sensitive", v->always_sensitive);
+	lh_json_bool (j, "never_extractable", v->never_extractable);
+	lh_json_bool (j, "private", v->private_);
 	lh_json_array_begin (j, "usages");
-	usages (i, u, sizeof u);
+	usages (v, u, sizeof u);
 	for (p = u; strcmp (u, "-") != 0 && p && *p; p = q) {
 		q = strchr (p, ',');
 		if (q)
@@ -150,116 +98,223 @@ json_info (lh_json *j, const secret_info *i)
 	lh_json_array_end (j);
 }
 
-static int
-cmp_info (const void *a, const void *b)
+/* "3" or "-" (version 0: not made by litehsm). */
+static const char *
+vtext (unsigned long n, char *buf, size_t len)
 {
-	return strcmp (((const secret_info *)a)->name,
-	               ((const secret_info *)b)->name);
+	if (n)
+		snprintf (buf, len, "%lu", n);
+	else
+		snprintf (buf, len, "-");
+	return buf;
+}
+
+/*
+ * "--version N" of show and rm.  The global option table already holds
+ * --version (the program's version, refused after a command) and
+ * getopt_long takes the first exact match, so these commands take their
+ * own --version N (or --version=N) out of argv before lh_args_parse
+ * sees it.  *out: -1 when not given.
+ */
+static int
+take_version (lh_tool *t, const char *cmd, int *argc, char **argv,
+              long *out)
+{
+	const char *val;
+	char *end;
+	int i, k, drop;
+
+	*out = -1;
+	for (i = 1; i < *argc && strcmp (argv[i], "--") != 0; ) {
+		if (strcmp (argv[i], "--version") == 0) {
+			if (i + 1 >= *argc)
+				return lh_error (t, LH_EXIT_USAGE, NULL, "option "
+				                 "--version of '%s' needs a value", cmd);
+			val = argv[i + 1];
+			drop = 2;
+		} else if (strncmp (argv[i], "--version=", 10) == 0) {
+			val = argv[i] + 10;
+			drop = 1;
+		} else {
+			i++;
+			continue;
+		}
+		*out = strtol (val, &end, 10);
+		if (*val < '0' || *val > '9' || *end != '\0' || *out > 999999999)
+			return lh_error (t, LH_EXIT_USAGE, "see 'litehsm secret list' "
+			                 "for the versions", "the value \"%s\" of "
+			                 "--version is not a version number", val);
+		for (k = i; k + drop <= *argc; k++)
+			argv[k] = argv[k + drop];      /* argv[argc] is NULL */
+		*argc -= drop;
+	}
+	return LH_EXIT_OK;
+}
+
+/* The index in l of version n (n < 0: the active one). */
+static int
+pick (lh_tool *t, lh_secret_ctx *c, const char *name,
+      const lh_secret_vlist *l, long n, size_t *out)
+{
+	size_t k, hits = 0;
+
+	if (n < 0) {
+		*out = 0;
+		return LH_EXIT_OK;
+	}
+	for (k = l->n; k-- > 0; ) {
+		if (l->v[k].n == (unsigned long)n) {
+			*out = k;
+			hits++;
+		}
+	}
+	if (hits == 0)
+		return lh_error (t, LH_EXIT_NOTFOUND, "see 'litehsm secret list'",
+		                 "secret \"%s\" in token \"%s\" has no version %ld",
+		                 name, c->s.label, n);
+	if (hits > 1)
+		return lh_error (t, LH_EXIT_FAIL, "remove them with a PKCS#11 tool, "
+		                 "or the whole secret with 'secret rm'", "secret "
+		                 "\"%s\" in token \"%s\" has several objects of "
+		                 "version %ld", name, c->s.label, n);
+	return LH_EXIT_OK;
 }
 
 /* ---- list ---------------------------------------------------------------- */
 
+/* --value / --yes, and where the command works (--user, --shared). */
+typedef struct {
+	bool flag;
+	lh_ks_target to;
+} flag_args;
+
+static int flag_opt (lh_tool *t, void *ctx, int key, const char *arg);
+
+static const lh_opt list_opts[] = {
+	LH_KS_OPTS,
+	{ NULL, NULL, 0, NULL },
+};
+
 static const lh_cmd list_cmd = {
 	.name = "secret list",
-	.summary = "List the secrets (secret-key objects) of the token: name,\n"
-	           "type, size, dates, and whether each was made in the token\n"
-	           "(local) and is sensitive.  Never prints a value.",
+	.summary = "List the secrets (secret-key objects) of the token, one line\n"
+	           "per version: name, version, state (active or retired), type,\n"
+	           "size, dates, whether it was made in the token (local) and is\n"
+	           "sensitive, and its usages.  Never prints a value.",
+	.details = "With --json: one entry per name with the active version's\n"
+	           "attributes and a \"versions\" array, highest first.\n"
+	           "With --user USER, --shared, or no token named while a root\n"
+	           "keystore exists: the secrets of the root keystore, their\n"
+	           "owners and versions, and which keystores hold each version.\n",
 	.globals = LH_G_TOKEN | LH_G_PIN,
 	.min_args = 0,
 	.max_args = 0,
+	.opts = list_opts,
 };
 
-int
-lh_secret_list (lh_tool *t, int argc, char **argv)
+static void
+list_json (const lh_secret_ctx *c, char **names, const lh_secret_vlist *ls,
+           size_t n)
 {
-	CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
-	CK_BBOOL tok = CK_TRUE;
-	CK_ATTRIBUTE tmpl[] = {
-		{ CKA_CLASS, &cls, sizeof cls },
-		{ CKA_TOKEN, &tok, sizeof tok },
-	};
-	CK_OBJECT_HANDLE hs[64];
-	secret_info *info = NULL, *ni;
-	size_t n = 0, k;
-	lh_secret_ctx c;
-	CK_ULONG got;
-	char u[96], bits[16];
+	size_t i, k;
 	lh_json j;
-	CK_RV rv;
-	int rc;
 
-	memset (&c, 0, sizeof c);
-	if ((rc = lh_args_parse (t, &list_cmd, argc, argv, NULL, NULL)) !=
-	    LH_CONTINUE)
-		return rc;
-	if ((rc = lh_secret_open (t, &c)) != LH_EXIT_OK)
-		goto out;
-	if ((rv = c.f->C_FindObjectsInit (c.h, tmpl, 2)) != CKR_OK) {
-		rc = lh_error_rv (t, rv, NULL, "cannot search token \"%s\"",
-		                  c.s.label);
-		goto out;
-	}
-	rc = LH_EXIT_OK;
-	for (;;) {
-		rv = c.f->C_FindObjects (c.h, hs, 64, &got);
-		if (rv != CKR_OK) {
-			rc = lh_error_rv (t, rv, NULL, "cannot search token \"%s\"",
-			                  c.s.label);
-			break;
-		}
-		if (got == 0)
-			break;
-		if (!(ni = realloc (info, (n + got) * sizeof *info))) {
-			rc = lh_error (t, LH_EXIT_FAIL, "free some memory",
-			               "out of memory");
-			break;
-		}
-		info = ni;
-		for (k = 0; k < got && rc == LH_EXIT_OK; k++)
-			rc = get_info (t, &c, hs[k], &info[n++]);
-		if (rc != LH_EXIT_OK)
-			break;
-	}
-	c.f->C_FindObjectsFinal (c.h);
-	if (rc != LH_EXIT_OK)
-		goto out;
-	if (n)
-		qsort (info, n, sizeof *info, cmp_info);
-	if (t->json) {
-		lh_json_init (&j, stdout);
+	lh_json_init (&j, stdout);
+	lh_json_object_begin (&j, NULL);
+	lh_json_str (&j, "token", c->s.label);
+	lh_json_array_begin (&j, "secrets");
+	for (i = 0; i < n; i++) {
 		lh_json_object_begin (&j, NULL);
-		lh_json_str (&j, "token", c.s.label);
-		lh_json_array_begin (&j, "secrets");
-		for (k = 0; k < n; k++) {
+		lh_json_str (&j, "name", names[i]);
+		json_version (&j, &ls[i], 0);
+		lh_json_array_begin (&j, "versions");
+		for (k = 0; k < ls[i].n; k++) {
 			lh_json_object_begin (&j, NULL);
-			json_info (&j, &info[k]);
+			json_version (&j, &ls[i], k);
 			lh_json_object_end (&j);
 		}
 		lh_json_array_end (&j);
 		lh_json_object_end (&j);
-		lh_json_finish (&j);
-	} else if (n == 0) {
-		printf ("No secrets in token \"%s\"\n", c.s.label);
-	} else {
-		printf ("%-24s %-8s %5s %-10s %-10s %-5s %-9s %s\n", "NAME", "TYPE",
-		        "BITS", "START", "END", "LOCAL", "SENSITIVE", "USAGES");
-		for (k = 0; k < n; k++) {
-			if (info[k].have_len)
+	}
+	lh_json_array_end (&j);
+	lh_json_object_end (&j);
+	lh_json_finish (&j);
+}
+
+static void
+list_text (const lh_secret_ctx *c, char **names, const lh_secret_vlist *ls,
+           size_t n)
+{
+	const lh_secret_version *v;
+	char u[96], bits[24], ver[24];
+	size_t i, k;
+
+	if (n == 0) {
+		printf ("No secrets in token \"%s\"\n", c->s.label);
+		return;
+	}
+	printf ("%-24s %3s %-9s %-8s %5s %-10s %-10s %-5s %-9s %s\n", "NAME",
+	        "VER", "STATE", "TYPE", "BITS", "START", "END", "LOCAL",
+	        "SENSITIVE", "USAGES");
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < ls[i].n; k++) {
+			v = &ls[i].v[k];
+			if (v->have_len)
 				snprintf (bits, sizeof bits, "%lu",
-				          (unsigned long)info[k].bytes * 8);
+				          (unsigned long)v->bytes * 8);
 			else
 				snprintf (bits, sizeof bits, "?");
-			printf ("%-24s %-8s %5s %-10s %-10s %-5s %-9s %s\n",
-			        info[k].name, type_name (info[k].kt), bits,
-			        info[k].start[0] ? info[k].start : "-",
-			        info[k].end[0] ? info[k].end : "-",
-			        info[k].local ? "yes" : "no",
-			        info[k].sensitive ? "yes" : "no",
-			        usages (&info[k], u, sizeof u));
+			printf ("%-24s %3s %-9s %-8s %5s %-10s %-10s %-5s %-9s %s\n",
+			        names[i], vtext (v->n, ver, sizeof ver),
+			        state (&ls[i], k), type_name (v->kt), bits,
+			        v->start[0] ? v->start : "-", v->end[0] ? v->end : "-",
+			        v->local ? "yes" : "no", v->sensitive ? "yes" : "no",
+			        usages (v, u, sizeof u));
 		}
 	}
+}
+
+int
+lh_secret_list (lh_tool *t, int argc, char **argv)
+{
+	lh_secret_vlist *ls = NULL;
+	char **names = NULL;
+	size_t n = 0, k;
+	lh_secret_ctx c;
+	int rc;
+
+	flag_args fa;
+
+	memset (&c, 0, sizeof c);
+	memset (&fa, 0, sizeof fa);
+	if ((rc = lh_args_parse (t, &list_cmd, argc, argv, flag_opt, &fa)) !=
+	    LH_CONTINUE)
+		return rc;
+	if ((rc = lh_ks_decide (t, &fa.to, true)) != LH_CONTINUE)
+		return rc;
+	if (lh_ks_mode (&fa.to))
+		return lh_ks_secret_list (t, &fa.to);
+	if ((rc = lh_secret_open (t, &c)) != LH_EXIT_OK ||
+	    (rc = lh_secret_names (t, &c, &names, &n)) != LH_EXIT_OK)
+		goto out;
+	if (n && !(ls = calloc (n, sizeof *ls))) {
+		rc = lh_error (t, LH_EXIT_FAIL, "free some memory", "out of memory");
+		goto out;
+	}
+	for (k = 0; k < n && rc == LH_EXIT_OK; k++)
+		rc = lh_secret_versions (t, &c, names[k], &ls[k]);
+	if (rc != LH_EXIT_OK)
+		goto out;
+	if (t->json)
+		list_json (&c, names, ls, n);
+	else
+		list_text (&c, names, ls, n);
+	rc = LH_EXIT_OK;
 out:
-	free (info);
+	for (k = 0; ls && k < n; k++)
+		lh_secret_vlist_free (&ls[k]);
+	free (ls);
+	lh_secret_names_free (names, n);
 	lh_secret_close (&c);
 	return rc;
 }
@@ -267,17 +322,21 @@ out:
 /* ---- show ---------------------------------------------------------------- */
 
 static const lh_opt show_opts[] = {
+	{ "version", "N", OPT_VERSION, "show version N (default: the active "
+	  "one)" },
 	{ "value", NULL, OPT_VALUE, "print the value too (base64), where the "
 	  "object's policy allows it" },
+	LH_KS_OPTS,
 	{ NULL, NULL, 0, NULL },
 };
 
 static const lh_cmd show_cmd = {
 	.name = "secret show",
 	.args = "NAME",
-	.summary = "Show the attributes of the secret NAME.  With --value also\n"
-	           "its value in base64, which only an extractable, non-sensitive\n"
-	           "object allows; for any other the command fails and says why.",
+	.summary = "Show the attributes of the secret NAME (its active version,\n"
+	           "or version N).  With --value also its value in base64, which\n"
+	           "only an extractable, non-sensitive object allows; for any\n"
+	           "other the command fails and says why.",
 	.globals = LH_G_TOKEN | LH_G_PIN,
 	.min_args = 1,
 	.max_args = 1,
@@ -287,173 +346,306 @@ static const lh_cmd show_cmd = {
 static int
 flag_opt (lh_tool *t, void *ctx, int key, const char *arg)
 {
-	*(bool *)ctx = true;
+	flag_args *a = ctx;
+
+	if (key == LH_KS_OPT_USER || key == LH_KS_OPT_SHARED)
+		return lh_ks_target_opt (t, &a->to, key, arg);
+	a->flag = true;
 	return LH_CONTINUE;
+}
+
+/* Read the value of v (only called when its policy allows it). */
+static int
+read_value (lh_tool *t, lh_secret_ctx *c, const char *name,
+            const lh_secret_version *v, unsigned char **val, size_t *cap,
+            CK_ULONG *len)
+{
+	CK_ATTRIBUTE va = { CKA_VALUE, NULL, 0 };
+	CK_RV rv;
+
+	if (v->sensitive || !v->extractable)
+		return lh_error (t, LH_EXIT_FAIL, "its value never leaves the "
+		                 "token; use it through PKCS#11, or 'secret wrap' it",
+		                 "the value of \"%s\" cannot be shown: it is %s",
+		                 name, v->sensitive && !v->extractable ?
+		                 "sensitive and unextractable" : v->sensitive ?
+		                 "sensitive" : "unextractable");
+	rv = c->f->C_GetAttributeValue (c->h, v->h, &va, 1);
+	*cap = va.ulValueLen + 1;
+	if (rv == CKR_OK && !(*val = OPENSSL_secure_malloc (*cap)))
+		rv = CKR_HOST_MEMORY;
+	if (rv == CKR_OK) {
+		va.pValue = *val;
+		rv = c->f->C_GetAttributeValue (c->h, v->h, &va, 1);
+	}
+	if (rv != CKR_OK)
+		return lh_error_rv (t, rv, NULL, "cannot read the value of \"%s\"",
+		                    name);
+	*len = va.ulValueLen;
+	return LH_EXIT_OK;
+}
+
+static void
+show_json (const lh_secret_ctx *c, const char *name, const lh_secret_vlist *l,
+           size_t k, const unsigned char *val, CK_ULONG vlen)
+{
+	char *txt;
+	lh_json j;
+
+	lh_json_init (&j, stdout);
+	lh_json_object_begin (&j, NULL);
+	lh_json_str (&j, "token", c->s.label);
+	lh_json_str (&j, "name", name);
+	json_version (&j, l, k);
+	lh_json_uint (&j, "version_count", l->n);
+	if (val) {
+		txt = malloc (vlen / 3 * 4 + 5);
+		if (txt)
+			EVP_EncodeBlock ((unsigned char *)txt, val, (int)vlen);
+		lh_json_str (&j, "value_base64", txt);
+		if (txt)
+			OPENSSL_cleanse (txt, strlen (txt));
+		free (txt);
+	}
+	lh_json_object_end (&j);
+	lh_json_finish (&j);
+}
+
+static void
+show_text (const lh_secret_ctx *c, const char *name, const lh_secret_vlist *l,
+           size_t k)
+{
+	const lh_secret_version *v = &l->v[k];
+	char u[96];
+
+	printf ("Secret \"%s\" in token \"%s\"\n", name, c->s.label);
+	if (v->n)
+		printf ("  version:     %lu (id %s), %s, of %zu\n", v->n, v->id,
+		        state (l, k), l->n);
+	else
+		printf ("  version:     - (no litehsm id), %s, of %zu\n",
+		        state (l, k), l->n);
+	printf ("  type:        %s\n", type_name (v->kt));
+	if (v->have_len)
+		printf ("  bits:        %lu\n", (unsigned long)v->bytes * 8);
+	printf ("  start date:  %s\n", v->start[0] ? v->start : "-");
+	printf ("  end date:    %s\n", v->end[0] ? v->end : "-");
+	printf ("  local:       %s\n", v->local ? "yes (made in the token)" :
+	        "no (imported or unwrapped)");
+	printf ("  sensitive:   %s\n", v->sensitive ? "yes" : "no");
+	printf ("  extractable: %s\n", v->extractable ? "yes" : "no");
+	printf ("  private:     %s\n", v->private_ ? "yes" : "no");
+	printf ("  usages:      %s\n", usages (v, u, sizeof u));
 }
 
 int
 lh_secret_show (lh_tool *t, int argc, char **argv)
 {
-	CK_ATTRIBUTE va = { CKA_VALUE, NULL, 0 };
+	lh_secret_vlist l = { NULL, 0 };
 	unsigned char *val = NULL;
-	size_t vcap = 0;
+	size_t vcap = 0, k = 0;
+	CK_ULONG vlen = 0;
 	bool value = false;
-	CK_OBJECT_HANDLE o;
-	secret_info i;
 	lh_secret_ctx c;
-	char u[96];
-	lh_json j;
-	CK_RV rv;
+	const char *name;
+	char label[160];
+	flag_args fa;
+	lh_ks ks;
+	long ver;
 	int rc;
 
 	memset (&c, 0, sizeof c);
-	if ((rc = lh_args_parse (t, &show_cmd, argc, argv, flag_opt, &value)) !=
+	memset (&fa, 0, sizeof fa);
+	memset (&ks, 0, sizeof ks);
+	if ((rc = take_version (t, show_cmd.name, &argc, argv, &ver)) !=
+	    LH_EXIT_OK)
+		return rc;
+	if ((rc = lh_args_parse (t, &show_cmd, argc, argv, flag_opt, &fa)) !=
 	    LH_CONTINUE)
 		return rc;
-	if ((rc = lh_secret_open (t, &c)) != LH_EXIT_OK ||
-	    (rc = lh_secret_find (t, &c, t->argv[0], &o)) != LH_EXIT_OK ||
-	    (rc = get_info (t, &c, o, &i)) != LH_EXIT_OK)
+	value = fa.flag;
+	name = lh_ks_label_for (&fa.to, t->argv[0], label, sizeof label);
+	if ((rc = lh_ks_open_for (t, &fa.to, false, &ks, &c)) != LH_EXIT_OK)
 		goto out;
-	if (value) {
-		if (i.sensitive || !i.extractable) {
-			rc = lh_error (t, LH_EXIT_FAIL, "its value never leaves the "
-			               "token; use it through PKCS#11, or 'secret wrap' "
-			               "it", "the value of \"%s\" cannot be shown: it is "
-			               "%s", i.name, i.sensitive && !i.extractable ?
-			               "sensitive and unextractable" : i.sensitive ?
-			               "sensitive" : "unextractable");
-			goto out;
-		}
-		rv = c.f->C_GetAttributeValue (c.h, o, &va, 1);
-		vcap = va.ulValueLen + 1;
-		if (rv == CKR_OK && !(val = OPENSSL_secure_malloc (vcap)))
-			rv = CKR_HOST_MEMORY;
-		if (rv == CKR_OK) {
-			va.pValue = val;
-			rv = c.f->C_GetAttributeValue (c.h, o, &va, 1);
-		}
-		if (rv != CKR_OK) {
-			rc = lh_error_rv (t, rv, NULL, "cannot read the value of \"%s\"",
-			                  i.name);
-			goto out;
-		}
-	}
+	/* a chosen version is shown even when the active one is ambiguous */
+	rc = ver < 0 ? lh_secret_find_versions (t, &c, name, &l) :
+	     lh_secret_versions (t, &c, name, &l);
+	if (rc == LH_EXIT_OK && l.n == 0)
+		rc = lh_error (t, LH_EXIT_NOTFOUND, "see 'litehsm secret list'",
+		               "no secret named \"%s\" in token \"%s\"", name,
+		               c.s.label);
+	if (rc != LH_EXIT_OK ||
+	    (rc = pick (t, &c, name, &l, ver, &k)) != LH_EXIT_OK)
+		goto out;
+	if (value && (rc = read_value (t, &c, name, &l.v[k], &val, &vcap,
+	                               &vlen)) != LH_EXIT_OK)
+		goto out;
 	if (t->json) {
-		lh_json_init (&j, stdout);
-		lh_json_object_begin (&j, NULL);
-		lh_json_str (&j, "token", c.s.label);
-		json_info (&j, &i);
-		if (value) {
-			char *txt = malloc (va.ulValueLen / 3 * 4 + 5);
-
-			if (txt)
-				EVP_EncodeBlock ((unsigned char *)txt, val,
-				                 (int)va.ulValueLen);
-			lh_json_str (&j, "value_base64", txt);
-			if (txt)
-				OPENSSL_cleanse (txt, strlen (txt));
-			free (txt);
-		}
-		lh_json_object_end (&j);
-		lh_json_finish (&j);
+		show_json (&c, name, &l, k, val, vlen);
 		rc = LH_EXIT_OK;
 		goto out;
-	} else {
-		printf ("Secret \"%s\" in token \"%s\"\n", i.name, c.s.label);
-		printf ("  type:        %s\n", type_name (i.kt));
-		if (i.have_len)
-			printf ("  bits:        %lu\n", (unsigned long)i.bytes * 8);
-		printf ("  start date:  %s\n", i.start[0] ? i.start : "-");
-		printf ("  end date:    %s\n", i.end[0] ? i.end : "-");
-		printf ("  local:       %s\n", i.local ? "yes (made in the token)" :
-		        "no (imported or unwrapped)");
-		printf ("  sensitive:   %s\n", i.sensitive ? "yes" : "no");
-		printf ("  extractable: %s\n", i.extractable ? "yes" : "no");
-		printf ("  private:     %s\n", i.private_ ? "yes" : "no");
-		printf ("  usages:      %s\n", usages (&i, u, sizeof u));
 	}
+	show_text (&c, name, &l, k);
 	if (value) {
 		printf ("  value:       ");
 		fflush (stdout);
-		rc = lh_secret_write (t, val, va.ulValueLen, true);
+		rc = lh_secret_write (t, val, vlen, true);
 		goto out;
 	}
 	rc = LH_EXIT_OK;
 out:
 	lh_secret_free (val, vcap);
-	lh_secret_close (&c);
-	return rc;
+	lh_secret_vlist_free (&l);
+	return lh_ks_close_for (t, &fa.to, &ks, &c, rc, false);
 }
 
 /* ---- rm ------------------------------------------------------------------ */
 
 static const lh_opt rm_opts[] = {
+	{ "version", "N", OPT_VERSION, "delete only version N (not the active "
+	  "one)" },
 	{ "yes", NULL, OPT_YES, "do not ask for confirmation" },
+	LH_KS_OPTS,
 	{ NULL, NULL, 0, NULL },
 };
 
 static const lh_cmd rm_cmd = {
 	.name = "secret rm",
 	.args = "NAME",
-	.summary = "Delete the secret NAME from the token, after a confirmation\n"
-	           "on the terminal or with --yes.  Without a terminal and\n"
-	           "without --yes nothing is deleted.",
+	.summary = "Delete the secret NAME (all its versions, or with --version\n"
+	           "only version N) from the token, after a confirmation on the\n"
+	           "terminal or with --yes.  Without a terminal and without\n"
+	           "--yes nothing is deleted.",
+	.details = "The active version cannot be deleted alone while older ones\n"
+	           "exist: 'secret rotate' replaces it, and 'secret rm NAME'\n"
+	           "deletes the whole secret.\n",
 	.globals = LH_G_TOKEN | LH_G_PIN,
 	.min_args = 1,
 	.max_args = 1,
 	.opts = rm_opts,
 };
 
-int
-lh_secret_rm (lh_tool *t, int argc, char **argv)
+static void
+rm_report (lh_tool *t, const lh_secret_ctx *c, const char *name,
+           const lh_secret_vlist *l, long ver)
 {
-	char question[256];
-	bool yes = false, ok;
-	CK_OBJECT_HANDLE o;
-	lh_secret_ctx c;
-	const char *name;
 	lh_json j;
-	CK_RV rv;
-	int rc;
+	size_t k;
 
-	memset (&c, 0, sizeof c);
-	if ((rc = lh_args_parse (t, &rm_cmd, argc, argv, flag_opt, &yes)) !=
-	    LH_CONTINUE)
-		return rc;
-	name = t->argv[0];
-	if (!yes && !lh_have_tty ())
-		return lh_error (t, LH_EXIT_USAGE, "add --yes to delete it without "
-		                 "asking", "refusing to delete a secret without "
-		                 "confirmation, and there is no terminal to ask on");
-	if ((rc = lh_secret_open (t, &c)) != LH_EXIT_OK ||
-	    (rc = lh_secret_find (t, &c, name, &o)) != LH_EXIT_OK)
-		goto out;
-	if (!yes) {
-		snprintf (question, sizeof question, "Delete secret \"%s\" from "
-		          "token \"%s\"?", name, c.s.label);
-		if (!lh_confirm (question, &ok) || !ok) {
-			rc = lh_error (t, LH_EXIT_FAIL, "nothing was changed",
-			               "secret \"%s\" not deleted", name);
-			goto out;
-		}
-	}
-	if ((rv = c.f->C_DestroyObject (c.h, o)) != CKR_OK) {
-		rc = lh_error_rv (t, rv, NULL, "cannot delete secret \"%s\"", name);
-		goto out;
-	}
 	if (t->json) {
 		lh_json_init (&j, stdout);
 		lh_json_object_begin (&j, NULL);
 		lh_json_str (&j, "name", name);
-		lh_json_str (&j, "token", c.s.label);
+		lh_json_str (&j, "token", c->s.label);
 		lh_json_str (&j, "action", "deleted");
+		lh_json_array_begin (&j, "versions");
+		for (k = 0; k < l->n; k++)
+			if (ver < 0 || l->v[k].n == (unsigned long)ver)
+				lh_json_uint (&j, NULL, l->v[k].n);
+		lh_json_array_end (&j);
 		lh_json_object_end (&j);
 		lh_json_finish (&j);
+	} else if (ver >= 0) {
+		printf ("Deleted version %ld of secret \"%s\" from token \"%s\"\n",
+		        ver, name, c->s.label);
+	} else if (l->n > 1) {
+		printf ("Deleted secret \"%s\" (%zu versions) from token \"%s\"\n",
+		        name, l->n, c->s.label);
 	} else {
-		printf ("Deleted secret \"%s\" from token \"%s\"\n", name, c.s.label);
+		printf ("Deleted secret \"%s\" from token \"%s\"\n", name,
+		        c->s.label);
 	}
+}
+
+/* Ask before deleting (the caller has checked that there is a terminal). */
+static int
+rm_confirm (lh_tool *t, const lh_secret_ctx *c, const char *name,
+            const lh_secret_vlist *l, long ver)
+{
+	char question[256];
+	bool ok;
+
+	if (ver >= 0)
+		snprintf (question, sizeof question, "Delete version %ld of secret "
+		          "\"%s\" from token \"%s\"?", ver, name, c->s.label);
+	else if (l->n > 1)
+		snprintf (question, sizeof question, "Delete secret \"%s\" and all "
+		          "its %zu versions from token \"%s\"?", name, l->n,
+		          c->s.label);
+	else
+		snprintf (question, sizeof question, "Delete secret \"%s\" from "
+		          "token \"%s\"?", name, c->s.label);
+	if (!lh_confirm (question, &ok) || !ok)
+		return lh_error (t, LH_EXIT_FAIL, "nothing was changed",
+		                 "secret \"%s\" not deleted", name);
+	return LH_EXIT_OK;
+}
+
+int
+lh_secret_rm (lh_tool *t, int argc, char **argv)
+{
+	lh_secret_vlist l = { NULL, 0 };
+	bool yes = false;
+	lh_secret_ctx c;
+	const char *name;
+	char label[160];
+	size_t k = 0;
+	CK_RV rv = CKR_OK;
+	flag_args fa;
+	lh_ks ks;
+	long ver;
+	int rc;
+
+	memset (&c, 0, sizeof c);
+	memset (&fa, 0, sizeof fa);
+	memset (&ks, 0, sizeof ks);
+	if ((rc = take_version (t, rm_cmd.name, &argc, argv, &ver)) !=
+	    LH_EXIT_OK)
+		return rc;
+	if ((rc = lh_args_parse (t, &rm_cmd, argc, argv, flag_opt, &fa)) !=
+	    LH_CONTINUE)
+		return rc;
+	yes = fa.flag;
+	name = lh_ks_label_for (&fa.to, t->argv[0], label, sizeof label);
+	if (!yes && !lh_have_tty ())
+		return lh_error (t, LH_EXIT_USAGE, "add --yes to delete it without "
+		                 "asking", "refusing to delete a secret without "
+		                 "confirmation, and there is no terminal to ask on");
+	if ((rc = lh_ks_open_for (t, &fa.to, false, &ks, &c)) != LH_EXIT_OK ||
+	    (rc = lh_secret_versions (t, &c, name, &l)) != LH_EXIT_OK)
+		goto out;
+	if (l.n == 0) {
+		rc = lh_error (t, LH_EXIT_NOTFOUND, "see 'litehsm secret list'",
+		               "no secret named \"%s\" in token \"%s\"", name,
+		               c.s.label);
+		goto out;
+	}
+	if (ver >= 0 && (rc = pick (t, &c, name, &l, ver, &k)) != LH_EXIT_OK)
+		goto out;
+	/* without its active version a secret would fall back to a retired
+	 * one, which no longer encrypts or wraps: rotate instead */
+	if (ver >= 0 && k == 0 && l.n > 1) {
+		rc = lh_error (t, LH_EXIT_FAIL, "rotate it with 'secret rotate', "
+		               "or leave out --version to delete the whole secret",
+		               "version %ld is the active version of \"%s\"", ver,
+		               name);
+		goto out;
+	}
+	if (!yes && (rc = rm_confirm (t, &c, name, &l, ver)) != LH_EXIT_OK)
+		goto out;
+	if (ver >= 0)
+		rv = c.f->C_DestroyObject (c.h, l.v[k].h);
+	for (k = 0; ver < 0 && k < l.n && rv == CKR_OK; k++)
+		rv = c.f->C_DestroyObject (c.h, l.v[k].h);
+	if (rv != CKR_OK) {
+		rc = lh_error_rv (t, rv, NULL, "cannot delete secret \"%s\"%s", name,
+		                  ver < 0 && k > 1 ? " (some versions are gone)" :
+		                  "");
+		goto out;
+	}
+	rm_report (t, &c, name, &l, ver);
 	rc = LH_EXIT_OK;
 out:
-	lh_secret_close (&c);
-	return rc;
+	lh_secret_vlist_free (&l);
+	return lh_ks_close_for (t, &fa.to, &ks, &c, rc, rc == LH_EXIT_OK);
 }

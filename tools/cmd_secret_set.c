@@ -3,17 +3,18 @@
  * "litehsm secret generate NAME --bits N" (a key made inside the token).
  *
  * Both check everything they can (name, size, the existing name) before
- * anything is created.  With --force an existing secret is replaced: the
- * new object is created first and the old one destroyed afterwards, so a
- * failure never leaves the name without a value.
+ * anything is created.  The new object gets the next version id of its
+ * name (cmd.h; v1 for a new name).  With --force an existing secret is
+ * replaced: the new object is created first and every old version
+ * destroyed afterwards, so a failure never leaves the name without a
+ * value.
  */
-#include "tools/cmd.h"
+#include "tools/keystore.h"
 #include "tools/json.h"
 
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 enum {
 	OPT_BASE64 = LH_OPT_CMD, OPT_BITS, OPT_FORCE, OPT_EXTRACTABLE,
@@ -28,6 +29,7 @@ static const lh_opt set_opts[] = {
 	{ "force", NULL, OPT_FORCE, "replace a secret of that name" },
 	{ "extractable", NULL, OPT_EXTRACTABLE,
 	  "allow wrapping it (it stays sensitive)" },
+	LH_KS_OPTS,
 	{ NULL, NULL, 0, NULL },
 };
 
@@ -37,10 +39,15 @@ static const lh_cmd set_cmd = {
 	.summary = "Store the value read from stdin (never from the command\n"
 	           "line) as a generic secret named NAME: a private, sensitive\n"
 	           "token object usable only to derive keys (HKDF).",
-	.details = "Empty stdin, bad base64 or a size other than --bits is\n"
+	.details = "With --user USER or --shared it goes into the root keystore\n"
+	           "and is copied to the local keystores (see 'litehsm keystore';\n"
+	           "the names redis-master-key, token-key and ssear have fixed\n"
+	           "types and sizes).  Creating USER's keystore needs the root\n"
+	           "keystore's SO PIN.\n"
+	           "Empty stdin, bad base64 or a size other than --bits is\n"
 	           "refused.  An existing NAME is refused unless --force, which\n"
 	           "stores the new value first and then removes the old one.\n",
-	.globals = LH_G_TOKEN | LH_G_PIN,
+	.globals = LH_G_TOKEN | LH_G_PIN | LH_G_SOPIN,
 	.min_args = 1,
 	.max_args = 1,
 	.opts = set_opts,
@@ -55,6 +62,7 @@ static const lh_opt gen_opts[] = {
 	{ "extractable", NULL, OPT_EXTRACTABLE,
 	  "allow wrapping it (it stays sensitive)" },
 	{ "force", NULL, OPT_FORCE, "replace a secret of that name" },
+	LH_KS_OPTS,
 	{ NULL, NULL, 0, NULL },
 };
 
@@ -64,11 +72,14 @@ static const lh_cmd gen_cmd = {
 	.summary = "Make a key named NAME inside the token (its value never\n"
 	           "leaves it): a generic secret for deriving keys, an AES key\n"
 	           "with --aes, or a wrapping key with --wrapping.",
-	.details = "The key is private and sensitive.  --extractable lets it be\n"
+	.details = "With --user USER or --shared it is made in the root keystore\n"
+	           "and copied to the local keystores (see 'secret set --help').\n"
+	           "The key is private and sensitive.  --extractable lets it be\n"
 	           "wrapped ('secret wrap'); under the strict policy only a key\n"
 	           "generated in the token can wrap it.  --valid-days sets its\n"
-	           "start date to today and its end date D days later (UTC).\n",
-	.globals = LH_G_TOKEN | LH_G_PIN,
+	           "start date to today and its end date D days later (UTC).\n"
+	           "'secret rotate NAME' later makes its next version.\n",
+	.globals = LH_G_TOKEN | LH_G_PIN | LH_G_SOPIN,
 	.min_args = 1,
 	.max_args = 1,
 	.opts = gen_opts,
@@ -78,6 +89,7 @@ typedef struct {
 	bool base64, force, extractable, aes, wrapping;
 	long bits;              /* -1: not given */
 	long days;              /* -1: not given */
+	lh_ks_target to;        /* --user, --shared: the keystores */
 } set_args;
 
 static int
@@ -108,14 +120,15 @@ set_opt (lh_tool *t, void *ctx, int key, const char *arg)
 	case OPT_WRAPPING: a->wrapping = true; break;
 	case OPT_BITS: return parse_num (t, "bits", arg, 65536, &a->bits);
 	case OPT_DAYS: return parse_num (t, "valid-days", arg, 36500, &a->days);
-	default: break;
+	default: return lh_ks_target_opt (t, &a->to, key, arg);
 	}
 	return LH_CONTINUE;
 }
 
 static void
 print_done (lh_tool *t, const char *verb, const char *name, const char *type,
-            unsigned long bits, const lh_secret_ctx *c, bool replaced)
+            unsigned long bits, const lh_secret_ctx *c, const char *id,
+            size_t replaced)
 {
 	lh_json j;
 
@@ -127,13 +140,17 @@ print_done (lh_tool *t, const char *verb, const char *name, const char *type,
 		lh_json_uint (&j, "bits", bits);
 		lh_json_str (&j, "token", c->s.label);
 		lh_json_str (&j, "action", verb);
-		lh_json_bool (&j, "replaced", replaced);
+		lh_json_uint (&j, "version", lh_secret_parse_id (id, strlen (id)));
+		lh_json_str (&j, "id", id);
+		lh_json_bool (&j, "replaced", replaced > 0);
+		lh_json_uint (&j, "replaced_versions", replaced);
 		lh_json_object_end (&j);
 		lh_json_finish (&j);
 	} else {
 		printf ("%s %s secret \"%s\" (%lu bits) in token \"%s\"%s\n", verb,
-		        type, name, bits, c->s.label,
-		        replaced ? ", replacing the old one" : "");
+		        type, name, bits, c->s.label, replaced > 1 ? ", replacing "
+		        "all its old versions" : replaced ? ", replacing the old one" :
+		        "");
 	}
 }
 
@@ -144,11 +161,13 @@ lh_secret_set (lh_tool *t, int argc, char **argv)
 	CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
 	CK_KEY_TYPE kt = CKK_GENERIC_SECRET;
 	CK_BBOOL yes = CK_TRUE, no = CK_FALSE, ext;
-	CK_OBJECT_HANDLE old, obj;
+	lh_secret_vlist old = { NULL, 0 };
+	char id[LH_SECRET_ID_SIZE] = "";
+	CK_OBJECT_HANDLE obj;
 	unsigned char *val = NULL;
 	lh_secret_ctx c;
 	const char *name;
-	size_t len = 0;
+	size_t len = 0, replaced;
 	CK_RV rv;
 	int rc;
 
@@ -157,7 +176,8 @@ lh_secret_set (lh_tool *t, int argc, char **argv)
 	    LH_CONTINUE)
 		return rc;
 	name = t->argv[0];
-	if ((rc = lh_secret_check_name (t, name)) != LH_EXIT_OK)
+	if ((rc = lh_secret_check_name (t, name)) != LH_EXIT_OK ||
+	    (rc = lh_ks_decide (t, &a.to, false)) != LH_CONTINUE)
 		return rc;
 	if (a.bits != -1 && a.bits % 8 != 0)
 		return lh_error (t, LH_EXIT_USAGE, "give a multiple of 8",
@@ -170,6 +190,16 @@ lh_secret_set (lh_tool *t, int argc, char **argv)
 		               "(raw bytes, or base64 text with --base64)", "the "
 		               "value on stdin is %zu bits, not the %ld of --bits",
 		               len * 8, a.bits);
+		goto out;
+	}
+	if (lh_ks_mode (&a.to)) {
+		lh_ks_make m = { a.bits, -1, a.force, false, false };
+
+		rc = a.extractable ?
+		     lh_error (t, LH_EXIT_USAGE, "leave it out", "--extractable is "
+		               "for a single token; keystore secrets leave only "
+		               "wrapped for a local keystore") :
+		     lh_ks_secret_make (t, name, &a.to, &m, val, len);
 		goto out;
 	}
 	ext = a.extractable ? CK_TRUE : CK_FALSE;
@@ -189,13 +219,16 @@ lh_secret_set (lh_tool *t, int argc, char **argv)
 			{ CKA_WRAP, &no, sizeof no },
 			{ CKA_UNWRAP, &no, sizeof no },
 			{ CKA_LABEL, (void *)name, strlen (name) },
+			{ CKA_ID, id, 0 },
 			{ CKA_VALUE, val, len },
 		};
 
 		if ((rc = lh_secret_open (t, &c)) != LH_EXIT_OK ||
-		    (rc = lh_secret_check_new (t, &c, name, a.force, &old)) !=
+		    (rc = lh_secret_check_new (t, &c, name, a.force, &old, id)) !=
 		    LH_EXIT_OK)
 			goto out;
+		/* CKA_ID: its value is known only now */
+		tmpl[14].ulValueLen = strlen (id);
 		rv = c.f->C_CreateObject (c.h, tmpl, sizeof tmpl / sizeof tmpl[0],
 		                          &obj);
 		lh_secret_free (val, len);
@@ -206,31 +239,17 @@ lh_secret_set (lh_tool *t, int argc, char **argv)
 			goto out;
 		}
 	}
-	if ((rc = lh_secret_replace_done (t, &c, name, old)) != LH_EXIT_OK)
+	replaced = old.n;
+	if ((rc = lh_secret_replace_done (t, &c, name, &old)) != LH_EXIT_OK)
 		goto out;
-	print_done (t, "Stored", name, "generic", (unsigned long)len * 8, &c,
-	            old != CK_INVALID_HANDLE);
+	print_done (t, "Stored", name, "generic", (unsigned long)len * 8, &c, id,
+	            replaced);
 	rc = LH_EXIT_OK;
 out:
+	lh_secret_vlist_free (&old);
 	lh_secret_free (val, len);
 	lh_secret_close (&c);
 	return rc;
-}
-
-/* A CK_DATE for today + days (UTC). */
-static void
-make_date (CK_DATE *d, long days)
-{
-	time_t now = time (NULL) + (time_t)days * 86400;
-	struct tm tm;
-	char buf[64];
-
-	gmtime_r (&now, &tm);
-	snprintf (buf, sizeof buf, "%04d%02d%02d", tm.tm_year + 1900,
-	          tm.tm_mon + 1, tm.tm_mday);
-	memcpy (d->year, buf, 4);
-	memcpy (d->month, buf + 4, 2);
-	memcpy (d->day, buf + 6, 2);
 }
 
 int
@@ -241,11 +260,15 @@ lh_secret_generate (lh_tool *t, int argc, char **argv)
 	CK_BBOOL yes = CK_TRUE, no = CK_FALSE, ext, enc, wrap, derive;
 	CK_MECHANISM mech = { CKM_GENERIC_SECRET_KEY_GEN, NULL, 0 };
 	CK_KEY_TYPE kt = CKK_GENERIC_SECRET;
-	CK_OBJECT_HANDLE old, obj;
+	lh_secret_vlist old = { NULL, 0 };
+	char id[LH_SECRET_ID_SIZE] = "";
+	CK_OBJECT_HANDLE obj;
 	CK_ULONG vlen;
 	CK_DATE start, end;
 	lh_secret_ctx c;
 	const char *name, *type;
+	size_t replaced;
+	long today = 0;
 	CK_ULONG n;
 	CK_RV rv;
 	int rc;
@@ -255,8 +278,18 @@ lh_secret_generate (lh_tool *t, int argc, char **argv)
 	    LH_CONTINUE)
 		return rc;
 	name = t->argv[0];
-	if ((rc = lh_secret_check_name (t, name)) != LH_EXIT_OK)
+	if ((rc = lh_secret_check_name (t, name)) != LH_EXIT_OK ||
+	    (rc = lh_ks_decide (t, &a.to, false)) != LH_CONTINUE)
 		return rc;
+	if (lh_ks_mode (&a.to)) {
+		lh_ks_make m = { a.bits, a.days, a.force, a.aes, a.wrapping };
+
+		if (a.extractable)
+			return lh_error (t, LH_EXIT_USAGE, "leave it out", "--extractable "
+			                 "is for a single token; keystore secrets leave "
+			                 "only wrapped for a local keystore");
+		return lh_ks_secret_make (t, name, &a.to, &m, NULL, 0);
+	}
 	if (a.bits == -1)
 		return lh_error (t, LH_EXIT_USAGE, "see 'litehsm secret generate "
 		                 "--help'", "'secret generate' needs --bits N");
@@ -276,8 +309,10 @@ lh_secret_generate (lh_tool *t, int argc, char **argv)
 	enc = a.aes && !a.wrapping ? CK_TRUE : CK_FALSE;
 	wrap = a.wrapping ? CK_TRUE : CK_FALSE;
 	derive = a.wrapping || !a.aes ? CK_TRUE : CK_FALSE;
-	make_date (&start, 0);
-	make_date (&end, a.days > 0 ? a.days : 0);
+	if (a.days != -1 && (rc = lh_secret_today (t, &today)) != LH_EXIT_OK)
+		return rc;
+	lh_secret_day_date (today, &start);
+	lh_secret_day_date (today + (a.days > 0 ? a.days : 0), &end);
 	{
 		CK_ATTRIBUTE tmpl[] = {
 			{ CKA_CLASS, &cls, sizeof cls },
@@ -295,6 +330,7 @@ lh_secret_generate (lh_tool *t, int argc, char **argv)
 			{ CKA_SIGN, &no, sizeof no },
 			{ CKA_VERIFY, &no, sizeof no },
 			{ CKA_LABEL, (void *)name, strlen (name) },
+			{ CKA_ID, id, 0 },
 			{ CKA_START_DATE, &start, sizeof start },
 			{ CKA_END_DATE, &end, sizeof end },
 		};
@@ -303,9 +339,11 @@ lh_secret_generate (lh_tool *t, int argc, char **argv)
 		if (a.days == -1)
 			n -= 2;         /* the dates come last */
 		if ((rc = lh_secret_open (t, &c)) != LH_EXIT_OK ||
-		    (rc = lh_secret_check_new (t, &c, name, a.force, &old)) !=
+		    (rc = lh_secret_check_new (t, &c, name, a.force, &old, id)) !=
 		    LH_EXIT_OK)
 			goto out;
+		/* CKA_ID: its value is known only now */
+		tmpl[15].ulValueLen = strlen (id);
 		rv = c.f->C_GenerateKey (c.h, &mech, tmpl, n, &obj);
 		if (rv != CKR_OK) {
 			rc = lh_error_rv (t, rv, NULL, "cannot generate secret \"%s\"",
@@ -313,12 +351,14 @@ lh_secret_generate (lh_tool *t, int argc, char **argv)
 			goto out;
 		}
 	}
-	if ((rc = lh_secret_replace_done (t, &c, name, old)) != LH_EXIT_OK)
+	replaced = old.n;
+	if ((rc = lh_secret_replace_done (t, &c, name, &old)) != LH_EXIT_OK)
 		goto out;
-	print_done (t, "Generated", name, type, (unsigned long)a.bits, &c,
-	            old != CK_INVALID_HANDLE);
+	print_done (t, "Generated", name, type, (unsigned long)a.bits, &c, id,
+	            replaced);
 	rc = LH_EXIT_OK;
 out:
+	lh_secret_vlist_free (&old);
 	lh_secret_close (&c);
 	return rc;
 }

@@ -7,6 +7,14 @@
  * The module's policy decides what may be wrapped: the secret must be
  * extractable, and under the strict policy a sensitive one only by a key
  * generated in the token (or marked trusted by the SO) at least as strong.
+ *
+ * Versions (cmd.h): wrap uses the active version of both NAME and KEY;
+ * unwrap tries the active version of KEY first, then the older ones, so a
+ * blob wrapped before KEY was rotated still opens.  AES key wrap with
+ * padding checks the blob's integrity, so a wrong version fails cleanly
+ * and never yields a wrong key.  The unwrapped secret gets the next
+ * version id of its name, and with --valid-days the dates that wrapping
+ * does not carry.
  */
 #include "tools/cmd.h"
 #include "tools/json.h"
@@ -16,7 +24,7 @@
 
 enum {
 	OPT_WITH = LH_OPT_CMD, OPT_AS, OPT_BASE64, OPT_AES, OPT_FORCE,
-	OPT_EXTRACTABLE,
+	OPT_EXTRACTABLE, OPT_DAYS,
 };
 
 #define BLOB_MAX 8192
@@ -24,12 +32,14 @@ enum {
 typedef struct {
 	const char *with, *as;
 	bool base64, aes, force, extractable;
+	long days;              /* -1: not given */
 } wrap_args;
 
 static int
 wrap_opt (lh_tool *t, void *ctx, int key, const char *arg)
 {
 	wrap_args *a = ctx;
+	char *end;
 
 	switch (key) {
 	case OPT_WITH: a->with = arg; break;
@@ -38,6 +48,14 @@ wrap_opt (lh_tool *t, void *ctx, int key, const char *arg)
 	case OPT_AES: a->aes = true; break;
 	case OPT_FORCE: a->force = true; break;
 	case OPT_EXTRACTABLE: a->extractable = true; break;
+	case OPT_DAYS:
+		a->days = strtol (arg, &end, 10);
+		if (*arg < '0' || *arg > '9' || *end != '\0' || a->days <= 0 ||
+		    a->days > 36500)
+			return lh_error (t, LH_EXIT_USAGE, "see 'litehsm secret "
+			                 "--help'", "the value \"%s\" of --valid-days "
+			                 "is not a whole number from 1 to 36500", arg);
+		break;
 	default: break;
 	}
 	return LH_CONTINUE;
@@ -55,7 +73,8 @@ static const lh_cmd wrap_cmd = {
 	.summary = "Write the secret NAME wrapped under KEY (AES key wrap with\n"
 	           "padding, RFC 5649) to stdout: binary, or one line of base64\n"
 	           "with --base64.",
-	.details = "NAME must be extractable ('secret generate --extractable').\n"
+	.details = "The active versions of NAME and KEY are used.\n"
+	           "NAME must be extractable ('secret generate --extractable').\n"
 	           "A sensitive NAME can be wrapped only by a key generated in\n"
 	           "the token ('secret generate --wrapping') at least as long.\n",
 	.globals = LH_G_TOKEN | LH_G_PIN,
@@ -71,6 +90,7 @@ static const lh_opt unwrap_opts[] = {
 	{ "aes", NULL, OPT_AES, "the secret is an AES key (encrypt/decrypt)" },
 	{ "extractable", NULL, OPT_EXTRACTABLE,
 	  "allow wrapping it again (it stays sensitive)" },
+	{ "valid-days", "D", OPT_DAYS, "usable from today for D days" },
 	{ "force", NULL, OPT_FORCE, "replace a secret of that name" },
 	{ NULL, NULL, 0, NULL },
 };
@@ -81,9 +101,13 @@ static const lh_cmd unwrap_cmd = {
 	           "KEY inside the token and store it as the secret NAME: a\n"
 	           "private, sensitive object; a generic secret for deriving\n"
 	           "keys, or with --aes an AES key for encrypt/decrypt.",
-	.details = "An existing NAME is refused unless --force, which stores the\n"
-	           "new one first and then removes the old one.  A blob that was\n"
-	           "not wrapped under KEY or was changed is refused.\n",
+	.details = "The active version of KEY is tried first, then its older\n"
+	           "versions, so a blob wrapped before KEY was rotated still\n"
+	           "opens.  A blob that was not wrapped under KEY or was changed\n"
+	           "is refused.  Wrapping does not carry dates: --valid-days\n"
+	           "sets the start date to today and the end date D days later\n"
+	           "(UTC).  An existing NAME is refused unless --force, which\n"
+	           "stores the new one first and then removes the old versions.\n",
 	.globals = LH_G_TOKEN | LH_G_PIN,
 	.min_args = 0,
 	.max_args = 0,
@@ -94,7 +118,7 @@ int
 lh_secret_wrap (lh_tool *t, int argc, char **argv)
 {
 	CK_MECHANISM mech = { CKM_AES_KEY_WRAP_PAD, NULL, 0 };
-	wrap_args a = { NULL, NULL, false, false, false, false };
+	wrap_args a = { NULL, NULL, false, false, false, false, -1 };
 	CK_OBJECT_HANDLE key, w;
 	unsigned char *blob = NULL;
 	CK_ULONG len = 0;
@@ -139,20 +163,106 @@ out:
 	return rc;
 }
 
+/* Does rv mean "this key did not wrap that blob" (or it was changed)? */
+static bool
+wrong_key (CK_RV rv)
+{
+	return rv == CKR_WRAPPED_KEY_INVALID || rv == CKR_WRAPPED_KEY_LEN_RANGE ||
+	       rv == CKR_ENCRYPTED_DATA_INVALID ||
+	       rv == CKR_ENCRYPTED_DATA_LEN_RANGE;
+}
+
+int
+lh_secret_unwrap_blob (lh_tool *t, lh_secret_ctx *c, const char *with_name,
+                       const lh_secret_vlist *with, const char *as,
+                       const unsigned char *blob, size_t len,
+                       CK_ATTRIBUTE *tmpl, CK_ULONG n,
+                       CK_OBJECT_HANDLE *out, size_t *used)
+{
+	CK_MECHANISM mech = { CKM_AES_KEY_WRAP_PAD, NULL, 0 };
+	CK_RV rv, other = CKR_OK;
+	size_t k, other_k = 0;
+	char ver[48] = "";
+
+	*out = CK_INVALID_HANDLE;
+	for (k = 0; k < with->n; k++) {
+		rv = c->f->C_UnwrapKey (c->h, &mech, with->v[k].h,
+		                        (CK_BYTE *)blob, len, tmpl, n, out);
+		if (rv == CKR_OK) {
+			*used = k;
+			return LH_EXIT_OK;
+		}
+		/* anything but "wrong key" is a real obstacle: remember the
+		 * first, it explains the failure better than "not wrapped" */
+		if (!wrong_key (rv) && other == CKR_OK) {
+			other = rv;
+			other_k = k;
+		}
+	}
+	if (other == CKR_OK)
+		return lh_error (t, LH_EXIT_FAIL, "check which key it was wrapped "
+		                 "under", "the blob on stdin is not a key wrapped "
+		                 "under \"%s\", or it is damaged", with_name);
+	if (other_k > 0)
+		snprintf (ver, sizeof ver, " (version %lu)", with->v[other_k].n);
+	return lh_error_rv (t, other, other == CKR_KEY_FUNCTION_NOT_PERMITTED ?
+	                    "use a key made with 'secret generate --wrapping'" :
+	                    other == CKR_TEMPLATE_INCONSISTENT ? "check the key "
+	                    "type (--aes needs a 128, 192 or 256-bit key)" : NULL,
+	                    "cannot unwrap into \"%s\" with \"%s\"%s", as,
+	                    with_name, ver);
+}
+
+static void
+unwrap_report (lh_tool *t, const wrap_args *a, const lh_secret_ctx *c,
+               const char *id, const lh_secret_version *w, bool older,
+               size_t replaced)
+{
+	char ver[48] = "";
+	lh_json j;
+
+	if (t->json) {
+		lh_json_init (&j, stdout);
+		lh_json_object_begin (&j, NULL);
+		lh_json_str (&j, "name", a->as);
+		lh_json_str (&j, "type", a->aes ? "aes" : "generic");
+		lh_json_str (&j, "token", c->s.label);
+		lh_json_str (&j, "action", "unwrapped");
+		lh_json_uint (&j, "version", lh_secret_parse_id (id, strlen (id)));
+		lh_json_str (&j, "id", id);
+		lh_json_str (&j, "with", a->with);
+		lh_json_uint (&j, "with_version", w->n);
+		lh_json_bool (&j, "replaced", replaced > 0);
+		lh_json_uint (&j, "replaced_versions", replaced);
+		lh_json_object_end (&j);
+		lh_json_finish (&j);
+		return;
+	}
+	/* say so when an older version of KEY did it: a hint to re-wrap */
+	if (older)
+		snprintf (ver, sizeof ver, " (version %lu)", w->n);
+	printf ("Unwrapped %s secret \"%s\" with \"%s\"%s into token \"%s\"%s\n",
+	        a->aes ? "aes" : "generic", a->as, a->with, ver, c->s.label,
+	        replaced > 1 ? ", replacing all its old versions" :
+	        replaced ? ", replacing the old one" : "");
+}
+
 int
 lh_secret_unwrap (lh_tool *t, int argc, char **argv)
 {
-	CK_MECHANISM mech = { CKM_AES_KEY_WRAP_PAD, NULL, 0 };
-	wrap_args a = { NULL, NULL, false, false, false, false };
+	wrap_args a = { NULL, NULL, false, false, false, false, -1 };
 	CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
 	CK_KEY_TYPE kt;
 	CK_BBOOL yes = CK_TRUE, no = CK_FALSE, ext, enc, derive;
-	CK_OBJECT_HANDLE w, old, obj;
+	lh_secret_vlist with = { NULL, 0 }, old = { NULL, 0 };
+	char id[LH_SECRET_ID_SIZE] = "";
+	CK_OBJECT_HANDLE obj;
+	CK_DATE start, end;
 	unsigned char *blob = NULL;
-	size_t len = 0;
+	size_t len = 0, used = 0, replaced;
 	lh_secret_ctx c;
-	lh_json j;
-	CK_RV rv = CKR_OK;
+	long today = 0;
+	CK_ULONG n;
 	int rc;
 
 	memset (&c, 0, sizeof c);
@@ -165,6 +275,10 @@ lh_secret_unwrap (lh_tool *t, int argc, char **argv)
 		                 "--as NAME");
 	if ((rc = lh_secret_check_name (t, a.as)) != LH_EXIT_OK)
 		return rc;
+	if (a.days != -1 && (rc = lh_secret_today (t, &today)) != LH_EXIT_OK)
+		return rc;
+	lh_secret_day_date (today, &start);
+	lh_secret_day_date (today + (a.days > 0 ? a.days : 0), &end);
 	if ((rc = lh_secret_read_stdin (t, BLOB_MAX, a.base64, "wrapped blob",
 	                                &blob, &len)) != LH_EXIT_OK)
 		return rc;
@@ -188,52 +302,35 @@ lh_secret_unwrap (lh_tool *t, int argc, char **argv)
 			{ CKA_SIGN, &no, sizeof no },
 			{ CKA_VERIFY, &no, sizeof no },
 			{ CKA_LABEL, (void *)a.as, strlen (a.as) },
+			{ CKA_ID, id, 0 },
+			{ CKA_START_DATE, &start, sizeof start },
+			{ CKA_END_DATE, &end, sizeof end },
 		};
 
+		n = sizeof tmpl / sizeof tmpl[0];
+		if (a.days == -1)
+			n -= 2;         /* the dates come last */
 		if ((rc = lh_secret_open (t, &c)) != LH_EXIT_OK ||
-		    (rc = lh_secret_find (t, &c, a.with, &w)) != LH_EXIT_OK ||
-		    (rc = lh_secret_check_new (t, &c, a.as, a.force, &old)) !=
+		    (rc = lh_secret_find_versions (t, &c, a.with, &with)) !=
+		    LH_EXIT_OK ||
+		    (rc = lh_secret_check_new (t, &c, a.as, a.force, &old, id)) !=
 		    LH_EXIT_OK)
 			goto out;
-		rv = c.f->C_UnwrapKey (c.h, &mech, w, blob, len, tmpl,
-		                       sizeof tmpl / sizeof tmpl[0], &obj);
+		/* CKA_ID: its value is known only now */
+		tmpl[14].ulValueLen = strlen (id);
+		if ((rc = lh_secret_unwrap_blob (t, &c, a.with, &with, a.as, blob,
+		                                 len, tmpl, n, &obj, &used)) !=
+		    LH_EXIT_OK)
+			goto out;
 	}
-	if (rv == CKR_WRAPPED_KEY_INVALID || rv == CKR_WRAPPED_KEY_LEN_RANGE ||
-	    rv == CKR_ENCRYPTED_DATA_INVALID ||
-	    rv == CKR_ENCRYPTED_DATA_LEN_RANGE) {
-		rc = lh_error (t, LH_EXIT_FAIL, "check which key it was wrapped "
-		               "under", "the blob on stdin is not a key wrapped "
-		               "under \"%s\", or it is damaged", a.with);
+	replaced = old.n;
+	if ((rc = lh_secret_replace_done (t, &c, a.as, &old)) != LH_EXIT_OK)
 		goto out;
-	}
-	if (rv != CKR_OK) {
-		rc = lh_error_rv (t, rv, rv == CKR_KEY_FUNCTION_NOT_PERMITTED ? "use "
-		                  "a key made with 'secret generate --wrapping'" :
-		                  rv == CKR_TEMPLATE_INCONSISTENT ? "check the key "
-		                  "type (--aes needs a 128, 192 or 256-bit key)" : NULL,
-		                  "cannot unwrap into \"%s\" with \"%s\"", a.as,
-		                  a.with);
-		goto out;
-	}
-	if ((rc = lh_secret_replace_done (t, &c, a.as, old)) != LH_EXIT_OK)
-		goto out;
-	if (t->json) {
-		lh_json_init (&j, stdout);
-		lh_json_object_begin (&j, NULL);
-		lh_json_str (&j, "name", a.as);
-		lh_json_str (&j, "type", a.aes ? "aes" : "generic");
-		lh_json_str (&j, "token", c.s.label);
-		lh_json_str (&j, "action", "unwrapped");
-		lh_json_bool (&j, "replaced", old != CK_INVALID_HANDLE);
-		lh_json_object_end (&j);
-		lh_json_finish (&j);
-	} else {
-		printf ("Unwrapped %s secret \"%s\" with \"%s\" into token \"%s\"%s\n",
-		        a.aes ? "aes" : "generic", a.as, a.with, c.s.label,
-		        old != CK_INVALID_HANDLE ? ", replacing the old one" : "");
-	}
+	unwrap_report (t, &a, &c, id, &with.v[used], used > 0, replaced);
 	rc = LH_EXIT_OK;
 out:
+	lh_secret_vlist_free (&with);
+	lh_secret_vlist_free (&old);
 	lh_secret_free (blob, len);
 	lh_secret_close (&c);
 	return rc;

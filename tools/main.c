@@ -8,6 +8,7 @@
  * code is the command's: 0 success, 1 failure, 2 usage, 3 PIN, 4 not found.
  */
 #include "tools/cmd.h"
+#include "tools/keystore.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,8 @@ static const struct {
 	  "their PINs", lh_cmd_token },
 	{ "secret", "store, generate, list, wrap and use secrets in a token",
 	  lh_cmd_secret },
+	{ "keystore", "the root keystore and the users' local keystores",
+	  lh_cmd_keystore },
 };
 
 #define NGROUPS (sizeof groups / sizeof groups[0])

@@ -76,6 +76,16 @@ module_path (lh_tool *t, lh_p11 *p, const char **from)
 	return LH_DEFAULT_MODULE;
 }
 
+const char *
+lh_p11_module_path (lh_tool *t)
+{
+	lh_p11 p;
+	const char *from;
+
+	memset (&p, 0, sizeof p);
+	return module_path (t, &p, &from);
+}
+
 static int
 parse_uri (lh_tool *t, lh_p11 *p)
 {

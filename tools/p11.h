@@ -50,6 +50,9 @@ typedef struct {
 	char description[65];       /* slot description */
 } lh_p11_slot;
 
+/* The module lh_p11_open would load, leaving --token-uri aside. */
+const char *lh_p11_module_path (lh_tool *t);
+
 /* Load and initialize the module (and parse --token-uri). */
 int lh_p11_open (lh_tool *t, lh_p11 *p);
 

@@ -871,6 +871,80 @@ test_config_explicit_token (void *arg)
 	assert_num_eq (1, fx_find_label (fx, s, "moved object", h, 4));
 }
 
+/*
+ * A "token = PATH" line whose file does not exist yet (the keystore tool
+ * names a user's keystore before creating it): the slot is listed with a
+ * present, uninitialized token; C_InitToken creates the file at exactly
+ * PATH, parent directories included (0700), not in token_dir; the slot
+ * keeps its id then and across a restart and a reload.
+ */
+static void
+test_config_token_not_yet (void *arg)
+{
+	lh_fx *fx = arg;
+	char parent[512], path[600], extra[700];
+	CK_SLOT_ID free_slot, slot = 0, ids[8];
+	CK_SESSION_HANDLE s;
+	CK_SLOT_INFO sinfo;
+	CK_TOKEN_INFO info;
+	CK_ULONG i, n;
+	struct stat st;
+
+	free_slot = fx_free_slot (fx);
+	fx_finalize (fx);
+	snprintf (parent, sizeof parent, "%s/home/u/litehsm/tokens", fx->dir);
+	snprintf (path, sizeof path, "%s/localkeystore.db", parent);
+	snprintf (extra, sizeof extra, "token = %s", path);
+	fx_write_conf (fx, extra);
+	fx_initialize (fx);
+
+	/* listed (with and without tokenPresent), besides the free slot */
+	n = fx_slot_list (fx, ids, 8);
+	assert_num_eq (2, n);
+	for (i = 0; i < n; i++)
+		if (ids[i] != free_slot)
+			slot = ids[i];
+	assert_true (slot != 0 && slot != free_slot);
+	n = 8;
+	assert_rv (CKR_OK, fx->fl->C_GetSlotList (CK_TRUE, ids, &n));
+	assert_num_eq (2, n);
+	assert_true (ids[0] == slot || ids[1] == slot);
+	assert_rv (CKR_OK, fx->fl->C_GetSlotInfo (slot, &sinfo));
+	assert_true (sinfo.flags & CKF_TOKEN_PRESENT);
+	fx_token_info (fx, slot, &info);
+	assert_false (info.flags & CKF_TOKEN_INITIALIZED);
+	assert_false (info.flags & CKF_USER_PIN_INITIALIZED);
+	assert_rv (CKR_TOKEN_NOT_RECOGNIZED,
+	           fx->fl->C_OpenSession (slot, CKF_SERIAL_SESSION, NULL, NULL, &s));
+	/* looking at it created nothing */
+	assert_true (stat (path, &st) != 0);
+	assert_true (stat (parent, &st) != 0);
+
+	assert_rv (CKR_OK, fx_init_token_rv (fx, slot, FX_SO_PIN, "configured"));
+	assert_true (stat (path, &st) == 0 && S_ISREG (st.st_mode));
+	assert_true (st.st_size > 0);
+	assert_true (stat (parent, &st) == 0 && S_ISDIR (st.st_mode));
+	assert_num_eq (0700, st.st_mode & 0777);
+	assert_num_eq (0, fx_dir_count (fx->token_dir, NULL, ".db"));
+
+	/* same slot id, now initialized; the free slot is still the free one */
+	assert_num_eq (slot, slot_of_label (fx, "configured"));
+	assert_num_eq (free_slot, fx_free_slot (fx));
+	assert_num_eq (2, fx_slot_list (fx, ids, 8));
+	fx_init_pin (fx, slot, FX_SO_PIN, FX_USER_PIN);
+	s = fx_open (fx, slot, true);
+	fx_login (fx, s, CKU_USER, FX_USER_PIN);
+	fx_create_data (fx, s, true, true, "kept", "1");
+	fx_restart (fx);
+	assert_num_eq (slot, slot_of_label (fx, "configured"));
+	fx_reload (fx);
+	assert_num_eq (slot, slot_of_label (fx, "configured"));
+	assert_num_eq (free_slot, fx_free_slot (fx));
+	s = fx_open (fx, slot, true);
+	fx_login (fx, s, CKU_USER, FX_USER_PIN);
+	assert_num_eq (1, fx_find_label (fx, s, "kept", ids, 8));
+}
+
 int
 main (void)
 {
@@ -913,5 +987,6 @@ main (void)
 	lh_test_add ("/slot/lockout/while-logged-in", test_lockout_locked_while_logged_in, FX (fx_user3));
 	lh_test_add ("/slot/mechanisms", test_mechanisms, FX (fx_token));
 	lh_test_add ("/slot/config/explicit-token", test_config_explicit_token, FX (fx_ready));
+	lh_test_add ("/slot/config/token-not-yet-created", test_config_token_not_yet, FX (fx_init));
 	return lh_test_run ();
 }

@@ -97,9 +97,9 @@ lt_has help/top-secret '^  secret '
 lt_fails cli/no-subcommand 2 "'secret' needs a command" secret
 lt_fails cli/unknown-subcommand 2 "unknown command 'secret frob'" secret frob
 lt_fails cli/no-token 2 "'secret list' needs a token" secret list
-lt_fails cli/user-not-offered 2 "unknown option --user for 'secret set'" \
+lt_fails cli/user-with-token 2 "--user works on the keystores, not on a token" \
 	secret set x --user xfer1 $S
-lt_fails cli/shared-not-offered 2 "unknown option --shared for 'secret generate'" \
+lt_fails cli/shared-with-token 2 "--shared works on the keystores, not on a token" \
 	secret generate x --bits 256 --shared $S
 lt_fails cli/value-in-argv 2 "unexpected argument \"argv-value\" for 'secret set'" \
 	secret set ssear argv-value $S
@@ -206,9 +206,9 @@ ls_check gen/force-replaced 'sum(1 for x in j["secrets"] if x["name"] == "hkdf-b
 # ---- list and show -----------------------------------------------------------------
 
 lt_ok list/human secret list $S
-lt_has list/header '^NAME +TYPE +BITS +START +END +LOCAL +SENSITIVE +USAGES$'
-lt_has list/row "^token-key +aes +256 +$today +[0-9-]+ +yes +yes +encrypt,decrypt$"
-lt_has list/row-wrap '^redis-master-key +aes +256 +- +- +yes +yes +wrap,unwrap,derive$'
+lt_has list/header '^NAME +VER +STATE +TYPE +BITS +START +END +LOCAL +SENSITIVE +USAGES$'
+lt_has list/row "^token-key +1 +active +aes +256 +$today +[0-9-]+ +yes +yes +encrypt,decrypt$"
+lt_has list/row-wrap '^redis-master-key +1 +active +aes +256 +- +- +yes +yes +wrap,unwrap,derive$'
 lt_ok list/json secret list --json $S
 lt_json list/json-parses
 lt_ok show/ok secret show token-key $S
