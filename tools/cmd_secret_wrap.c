@@ -145,8 +145,17 @@ lh_secret_wrap (lh_tool *t, int argc, char **argv)
 	if (rv == CKR_OK)
 		rv = c.f->C_WrapKey (c.h, &mech, w, key, blob, &len);
 	if (rv != CKR_OK) {
+		CK_BBOOL wwt = CK_FALSE;
+		CK_ATTRIBUTE wa = { CKA_WRAP_WITH_TRUSTED, &wwt, sizeof wwt };
+
+		if (rv == CKR_KEY_NOT_WRAPPABLE)
+			c.f->C_GetAttributeValue (c.h, key, &wa, 1);
 		rc = lh_error_rv (t, rv, rv == CKR_KEY_UNEXTRACTABLE ? "generate it "
 		                  "with --extractable to make it wrappable" :
+		                  rv == CKR_KEY_NOT_WRAPPABLE && wwt ? "only a key "
+		                  "the SO marked trusted may wrap it (in a local "
+		                  "keystore: a shared wrapping key such as "
+		                  "redis-master-key)" :
 		                  rv == CKR_KEY_NOT_WRAPPABLE ? "wrap it with a key "
 		                  "generated in the token ('secret generate "
 		                  "--wrapping') at least as long" :

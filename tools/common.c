@@ -233,6 +233,8 @@ static const struct {
 	   "check the key's usage attributes", LH_EXIT_FAIL),
 	R (CKR_KEY_UNEXTRACTABLE, "the key cannot be extracted",
 	   "the token never reveals it", LH_EXIT_FAIL),
+	R (CKR_KEY_NOT_WRAPPABLE, "the key may not be wrapped with that key",
+	   "wrap it with a key the policy allows", LH_EXIT_FAIL),
 	R (CKR_WRAPPED_KEY_INVALID, "the wrapped key is invalid or damaged",
 	   "check the blob and the unwrapping key", LH_EXIT_FAIL),
 	R (CKR_DATA_INVALID, "the data are invalid", "check the input",
