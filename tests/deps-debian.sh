@@ -9,4 +9,5 @@ apt-get install -y -q --no-install-recommends \
 	libssl-dev openssl libsqlite3-dev sqlite3 libargon2-dev \
 	libp11-kit-dev p11-kit \
 	opensc gnutls-bin softhsm2 libengine-pkcs11-openssl \
+	openssh-client openjdk-17-jdk-headless libnss3-tools \
 	binutils ca-certificates python3

@@ -161,7 +161,7 @@ print_made (lh_tool *t, const char *verb, const char *user,
 		lh_json_finish (&j);
 		return;
 	}
-	printf ("%s %s's local keystore %s; it holds %u shared and %u own "
+	printf ("%s %s's local keystore %s; copied %u shared and %u own "
 	        "secret(s).\n", verb, user, r->path, n->shared, n->own);
 	if (r->pin_file)
 		printf ("PIN file: %s\nURI: pkcs11:token=%s?pin-source=file:%s\n",
@@ -419,6 +419,7 @@ status_item (lh_tool *t, lh_json *j, const lh_ks_item *it, const char *state)
 static int
 status_one (lh_tool *t, lh_ks *ks, lh_json *j, const char *user, bool *stale)
 {
+	char hb[LH_KS_HINT];
 	lh_ks_items want, held;
 	char *reason = NULL;
 	const char *state;
@@ -435,9 +436,9 @@ status_one (lh_tool *t, lh_ks *ks, lh_json *j, const char *user, bool *stale)
 	    (rc = lh_ks_reg_get (t, &c, user, &r, &found)) != LH_EXIT_OK)
 		goto out;
 	if (!found) {
-		rc = lh_error (t, LH_EXIT_NOTFOUND, "create it with 'litehsm "
-		               "keystore init --user USER'", "user \"%s\" has no local "
-		               "keystore", user);
+		rc = lh_error (t, LH_EXIT_NOTFOUND, lh_ks_hint (hb, "create it with "
+		               "'litehsm keystore init --user %s'", user), "user "
+		               "\"%s\" has no local keystore", user);
 		goto out;
 	}
 	if ((rc = lh_ks_desired (t, &c, user, false, &want)) != LH_EXIT_OK)
@@ -498,14 +499,22 @@ keystore_status (lh_tool *t, int argc, char **argv)
 	char **users = NULL;
 	size_t n = 0, i;
 	bool stale = false;
+	char serial[17] = "";
+	lh_secret_ctx c;
 	lh_json j;
 	lh_ks ks;
 	int rc;
 
+	memset (&ks, 0, sizeof ks);
 	if ((rc = lh_args_parse (t, &status_cmd, argc, argv, ks_opt, &a)) !=
 	    LH_CONTINUE)
 		return rc;
-	if ((rc = lh_ks_begin (t, &ks)) != LH_EXIT_OK ||
+	if ((rc = lh_ks_begin (t, &ks)) != LH_EXIT_OK)
+		goto out;
+	if ((rc = lh_ks_root_open (t, &ks, CKU_USER, &c)) == LH_EXIT_OK)
+		snprintf (serial, sizeof serial, "%s", c.s.serial);
+	lh_secret_close (&c);
+	if (rc != LH_EXIT_OK ||
 	    (rc = users_of (t, &ks, a.user, &users, &n)) != LH_EXIT_OK)
 		goto out;
 	if (t->json) {
@@ -513,10 +522,11 @@ keystore_status (lh_tool *t, int argc, char **argv)
 		lh_json_object_begin (&j, NULL);
 		lh_json_object_begin (&j, "root");
 		lh_json_str (&j, "path", ks.root_path);
+		lh_json_str (&j, "serial", serial);
 		lh_json_object_end (&j);
 		lh_json_array_begin (&j, "keystores");
 	} else {
-		printf ("Root keystore: %s\n", ks.root_path);
+		printf ("Root keystore: %s (serial %s)\n", ks.root_path, serial);
 	}
 	for (i = 0; i < n && rc == LH_EXIT_OK; i++)
 		rc = status_one (t, &ks, &j, users[i], &stale);

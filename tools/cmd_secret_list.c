@@ -465,7 +465,8 @@ lh_secret_show (lh_tool *t, int argc, char **argv)
 		return rc;
 	value = fa.flag;
 	name = lh_ks_label_for (&fa.to, t->argv[0], label, sizeof label);
-	if ((rc = lh_ks_open_for (t, &fa.to, false, &ks, &c)) != LH_EXIT_OK)
+	if ((rc = lh_ks_open_for (t, &fa.to, false, &ks, &c)) != LH_EXIT_OK ||
+	    (rc = lh_ks_exists (t, &fa.to, &c, t->argv[0], name)) != LH_EXIT_OK)
 		goto out;
 	/* a chosen version is shown even when the active one is ambiguous */
 	rc = ver < 0 ? lh_secret_find_versions (t, &c, name, &l) :
@@ -612,6 +613,7 @@ lh_secret_rm (lh_tool *t, int argc, char **argv)
 		                 "asking", "refusing to delete a secret without "
 		                 "confirmation, and there is no terminal to ask on");
 	if ((rc = lh_ks_open_for (t, &fa.to, false, &ks, &c)) != LH_EXIT_OK ||
+	    (rc = lh_ks_exists (t, &fa.to, &c, t->argv[0], name)) != LH_EXIT_OK ||
 	    (rc = lh_secret_versions (t, &c, name, &l)) != LH_EXIT_OK)
 		goto out;
 	if (l.n == 0) {

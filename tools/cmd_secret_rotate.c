@@ -298,9 +298,12 @@ lh_secret_rotate (lh_tool *t, int argc, char **argv)
 	if ((rc = lh_secret_check_name (t, name)) != LH_EXIT_OK ||
 	    (rc = lh_secret_today (t, &today)) != LH_EXIT_OK)
 		return rc;
-	name = lh_ks_label_for (&to, name, label, sizeof label);
 	if ((rc = lh_ks_open_for (t, &to, false, &ks, &c)) != LH_EXIT_OK ||
-	    (rc = lh_secret_rotate_one (t, &c, name, &v, &old)) != LH_EXIT_OK)
+	    (rc = lh_ks_exists (t, &to, &c, name, lh_ks_label_for (&to, name,
+	                        label, sizeof label))) != LH_EXIT_OK)
+		goto out;
+	name = lh_ks_label_for (&to, name, label, sizeof label);
+	if ((rc = lh_secret_rotate_one (t, &c, name, &v, &old)) != LH_EXIT_OK)
 		goto out;
 	rotate_report (t, &c, name, &v, &old);
 	rc = LH_EXIT_OK;
@@ -315,6 +318,7 @@ static const lh_opt prune_opts[] = {
 	{ "grace-days", "N", OPT_GRACE, "keep versions until N days after their "
 	  "end date (default 7)" },
 	{ "dry-run", NULL, OPT_DRY_RUN, "only show what would be removed" },
+	LH_KS_OPTS,
 	{ NULL, NULL, 0, NULL },
 };
 

@@ -245,8 +245,8 @@ lh_ks_user_get (lh_tool *t, const char *name, lh_ks_user *u)
 		                 "\"%s\" is not a user name", name);
 	errno = 0;
 	if (!(pw = getpwnam (name)))
-		return lh_error (t, LH_EXIT_NOTFOUND, "check the name ('getent "
-		                 "passwd USER')", "no user named \"%s\" on this system",
+		return lh_error (t, LH_EXIT_NOTFOUND, "check the name (getent "
+		                 "passwd)", "no user named \"%s\" on this system",
 		                 name);
 	if (!lh_ks_is_root () && pw->pw_uid != getuid ())
 		return lh_error (t, LH_EXIT_USAGE, "run it as root (sudo)", "only "
@@ -370,9 +370,12 @@ lh_ks_root_login (lh_tool *t, lh_ks *ks, lh_secret_ctx *c, CK_USER_TYPE who)
 int
 lh_ks_root_open (lh_tool *t, lh_ks *ks, CK_USER_TYPE who, lh_secret_ctx *c)
 {
+	struct stat st;
 	int rc;
 
-	if (access (ks->root_path, F_OK) != 0)
+	memset (c, 0, sizeof *c);
+	c->h = CK_INVALID_HANDLE;
+	if (stat (ks->root_path, &st) != 0 && errno == ENOENT)
 		return lh_error (t, LH_EXIT_NOTFOUND, "create it with 'litehsm "
 		                 "keystore init --root' (as root)", "no root "
 		                 "keystore in %s", ks->root_dir);
@@ -975,16 +978,55 @@ lh_ks_run_as (lh_tool *t, lh_ks *ks, const lh_ks_user *u, lh_ks_child_fn fn,
 	return rc;
 }
 
-/* Report a child's error as this run's one line. */
-int
-lh_ks_child_error (lh_tool *t, int rc, const char *err)
+const char *
+lh_ks_hint (char *buf, const char *fmt, const char *user)
 {
-	if (!t->reported && err && *err) {
-		fputs (err, stderr);
-		if (err[strlen (err) - 1] != '\n')
-			fputc ('\n', stderr);
-		t->reported = true;
-	}
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	snprintf (buf, LH_KS_HINT, fmt, user);
+#pragma GCC diagnostic pop
+	return buf;
+}
+
+const char *
+lh_ks_hint2 (char *buf, const char *fmt, const char *user)
+{
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	snprintf (buf, LH_KS_HINT, fmt, user, user);
+#pragma GCC diagnostic pop
+	return buf;
+}
+
+/* Report a child's error as this run's one line, naming the user whose
+ * keystore it is about. */
+int
+lh_ks_child_error (lh_tool *t, int rc, const char *err, const char *user)
+{
+	const char *msg = err;
+	size_t n, semi;
+
+	if (t->reported || !err || !*err)
+		return rc;
+	if (strncmp (msg, "litehsm: ", 9) == 0)
+		msg += 9;
+	n = strcspn (msg, "\n");
+	semi = strcspn (msg, ";\n");
+	/* the module's generic advice (token verify, a backup) is no help for
+	 * a local keystore: the root keystore rebuilds it */
+	if (rc != LH_EXIT_PIN && (semi >= n || !strstr (msg + semi, "keystore")))
+		fprintf (stderr, "litehsm: %s's local keystore: %.*s; rebuild it with "
+		         "'litehsm keystore restore-user --user %s' if it stays "
+		         "so\n", user, (int)semi, msg, user);
+	else if (rc == LH_EXIT_PIN)
+		fprintf (stderr, "litehsm: %s's local keystore: %.*s; its PIN is "
+		         "kept in the root keystore: rebuild the keystore with "
+		         "'litehsm keystore restore-user --user %s' (same PIN)\n",
+		         user, (int)strcspn (msg, ";\n"), msg, user);
+	else
+		fprintf (stderr, "litehsm: %s's local keystore: %.*s\n", user,
+		         (int)n, msg);
+	t->reported = true;
 	return rc;
 }
 

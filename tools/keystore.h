@@ -149,8 +149,18 @@ typedef int (*lh_ks_child_fn) (lh_tool *t, lh_ks *ks, const lh_ks_user *u,
 int lh_ks_run_as (lh_tool *t, lh_ks *ks, const lh_ks_user *u,
                   lh_ks_child_fn fn, void *arg, char **result, size_t *rlen,
                   char **err);
-/* Print a child's error line as this run's error; returns rc. */
-int lh_ks_child_error (lh_tool *t, int rc, const char *err);
+/* Print a child's error line as this run's error, naming user's keystore;
+ * returns rc. */
+int lh_ks_child_error (lh_tool *t, int rc, const char *err,
+                       const char *user);
+
+/* A hint naming a user (fmt has one %s, or two for lh_ks_hint2), in buf
+ * of LH_KS_HINT bytes. */
+#define LH_KS_HINT 256
+const char *lh_ks_hint (char *buf, const char *fmt, const char *user)
+	__attribute__ ((format (printf, 2, 0)));
+const char *lh_ks_hint2 (char *buf, const char *fmt, const char *user)
+	__attribute__ ((format (printf, 2, 0)));
 
 /* A random PIN of n characters from an unambiguous alphabet. */
 bool lh_ks_random_pin (lh_pin *pin, size_t n);
@@ -247,6 +257,10 @@ int lh_ks_open_for (lh_tool *t, lh_ks_target *to, bool all_ok, lh_ks *ks,
 /* The label of name where the command works (NAME@U for --user). */
 const char *lh_ks_label_for (const lh_ks_target *to, const char *name,
                              char *buf, size_t cap);
+/* In keystore mode: a missing secret is LH_EXIT_NOTFOUND naming it and
+ * its owner (not its internal label). */
+int lh_ks_exists (lh_tool *t, const lh_ks_target *to, lh_secret_ctx *c,
+                  const char *name, const char *label);
 /* Does a label (from lh_secret_names) belong to the target? */
 bool lh_ks_label_wanted (const lh_ks_target *to, const char *label);
 /* Close; in keystore mode with changed, copy the change (rc OK only). */

@@ -164,6 +164,8 @@ lh_ks_secret_done (lh_tool *t, lh_ks *ks, lh_secret_ctx *c,
 	}
 	if (to->user) {
 		rc = lh_ks_reg_get (t, c, to->user, &r, &found);
+		/* registered, but its file was never made: made now */
+		found = found && r.path && access (r.path, F_OK) == 0;
 		lh_ks_reg_free (&r);
 	}
 	lh_secret_close (c);
@@ -236,6 +238,30 @@ print_made (lh_tool *t, const char *verb, const char *name,
 	        replaced ? ", replacing the old versions" : "");
 }
 
+/*
+ * A user without a local keystore gets one with the first secret, which
+ * needs the root keystore's SO PIN: check it before anything is stored.
+ */
+static int
+need_so (lh_tool *t, lh_ks *ks, lh_secret_ctx *c, const char *user)
+{
+	bool found = false;
+	lh_ks_reg r;
+	int rc;
+
+	if (!user)
+		return LH_EXIT_OK;
+	rc = lh_ks_reg_get (t, c, user, &r, &found);
+	/* registered, but its file was never made: made now */
+	found = found && r.path && access (r.path, F_OK) == 0;
+	lh_ks_reg_free (&r);
+	if (rc != LH_EXIT_OK || found)
+		return rc;
+	if ((rc = lh_ks_root_login (t, ks, c, CKU_SO)) != LH_EXIT_OK)
+		return rc;
+	return lh_ks_root_login (t, ks, c, CKU_USER);
+}
+
 /* Make (value != NULL: store) the secret in the root keystore. */
 int
 lh_ks_secret_make (lh_tool *t, const char *name, const lh_ks_target *to,
@@ -289,6 +315,7 @@ lh_ks_secret_make (lh_tool *t, const char *name, const lh_ks_target *to,
 	lh_secret_day_date (today + (m->days > 0 ? m->days : 0), &end);
 	if ((rc = lh_ks_secret_open (t, &ks, name, to, &c, label,
 	                             sizeof label)) != LH_EXIT_OK ||
+	    (rc = need_so (t, &ks, &c, to->user)) != LH_EXIT_OK ||
 	    (rc = check_clash (t, &c, name, to->user)) != LH_EXIT_OK ||
 	    (rc = lh_secret_check_new (t, &c, label, m->force, &old, id)) !=
 	    LH_EXIT_OK)
@@ -643,4 +670,24 @@ lh_ks_close_for (lh_tool *t, lh_ks_target *to, lh_ks *ks, lh_secret_ctx *c,
 	if (to->all)
 		to->shared = true;
 	return lh_ks_secret_done (t, ks, c, to, rc, false);
+}
+
+int
+lh_ks_exists (lh_tool *t, const lh_ks_target *to, lh_secret_ctx *c,
+              const char *name, const char *label)
+{
+	lh_secret_vlist l;
+	int rc;
+
+	if (!lh_ks_mode (to))
+		return LH_EXIT_OK;
+	if ((rc = lh_secret_versions (t, c, label, &l)) != LH_EXIT_OK)
+		return rc;
+	rc = l.n ? LH_EXIT_OK :
+	     lh_error (t, LH_EXIT_NOTFOUND, "see 'litehsm secret list'", "no "
+	               "secret named \"%s\" %s%s%s in the root keystore", name,
+	               to->user ? "for user \"" : "shared", to->user ? to->user :
+	               "", to->user ? "\"" : "");
+	lh_secret_vlist_free (&l);
+	return rc;
 }

@@ -175,6 +175,7 @@ int
 lh_ks_desired (lh_tool *t, lh_secret_ctx *c, const char *user, bool wrap,
                lh_ks_items *out)
 {
+	char hb[LH_KS_HINT];
 	CK_MECHANISM kwp = { CKM_AES_KEY_WRAP_PAD, NULL, 0 };
 	CK_OBJECT_HANDLE *hs = NULL, tr[2];
 	CK_ULONG n, i, ntr = 0;
@@ -190,8 +191,9 @@ lh_ks_desired (lh_tool *t, lh_secret_ctx *c, const char *user, bool wrap,
 		snprintf (tlabel, sizeof tlabel, "%s@%s", LH_KS_TRANSPORT, user);
 		rv = find_key (c, tlabel, tr, 2, &ntr);
 		if (rv != CKR_OK || ntr != 1)
-			return lh_error (t, LH_EXIT_FAIL, "rebuild it with 'litehsm "
-			                 "keystore restore-user --user USER'", "the root "
+			return lh_error (t, LH_EXIT_FAIL, lh_ks_hint (hb, "rebuild it "
+			                 "with 'litehsm keystore restore-user --user %s'",
+			                 user), "the root "
 			                 "keystore has %s transport key for user \"%s\"",
 			                 ntr ? "more than one" : "no", user);
 	}
@@ -261,6 +263,7 @@ local_open (lh_tool *t, const lh_ks_user *u, lh_secret_ctx *c, bool must_exist)
 {
 	lh_p11_slot *slots = NULL;
 	size_t n, i, fl = strlen (LH_KS_LOCAL_FILE);
+	char hint[160];
 	int rc;
 
 	memset (c, 0, sizeof *c);
@@ -284,13 +287,16 @@ local_open (lh_tool *t, const lh_ks_user *u, lh_secret_ctx *c, bool must_exist)
 	}
 	c->s = slots[i];
 	free (slots);
+	snprintf (hint, sizeof hint, "rebuild it with 'litehsm keystore "
+	          "restore-user --user %s'", u->name);
+	if (must_exist && !c->s.initialized && access (u->path, F_OK) != 0)
+		return lh_error (t, LH_EXIT_NOTFOUND, hint, "it is missing (%s)",
+		                 u->path);
 	if (must_exist && !c->s.initialized)
-		return lh_error (t, LH_EXIT_NOTFOUND, "rebuild it with 'litehsm "
-		                 "keystore restore-user --user %s'", "%s's local "
-		                 "keystore %s is missing", u->name, u->path);
+		return lh_error (t, LH_EXIT_FAIL, hint, "it is damaged or was never "
+		                 "finished (%s)", u->path);
 	if (must_exist && strcmp (c->s.label, LH_KS_LOCAL_LABEL) != 0)
-		return lh_error (t, LH_EXIT_FAIL, "rebuild it with 'litehsm keystore "
-		                 "restore-user --user %s'", "the token %s is labelled "
+		return lh_error (t, LH_EXIT_FAIL, hint, "the token %s is labelled "
 		                 "\"%s\", not \"%s\"", u->path, c->s.label,
 		                 LH_KS_LOCAL_LABEL);
 	return LH_EXIT_OK;
@@ -635,6 +641,7 @@ static int
 apply (lh_tool *t, lh_secret_ctx *c, const lh_ks_user *u, const child_arg *a,
        bool shared, lh_ks_counts *cnt)
 {
+	char hb[LH_KS_HINT];
 	CK_OBJECT_HANDLE tr[2];
 	lh_ks_items held;
 	CK_ULONG ntr = 0;
@@ -644,8 +651,9 @@ apply (lh_tool *t, lh_secret_ctx *c, const lh_ks_user *u, const child_arg *a,
 
 	if ((rv = find_key (c, LH_KS_TRANSPORT, tr, 2, &ntr)) != CKR_OK ||
 	    ntr != 1)
-		return lh_error (t, LH_EXIT_FAIL, "rebuild it with 'litehsm keystore "
-		                 "restore-user --user USER'", "%s's local keystore has "
+		return lh_error (t, LH_EXIT_FAIL, lh_ks_hint (hb, "rebuild it with "
+		                 "'litehsm keystore restore-user --user %s'",
+		                 u->name), "%s's local keystore has "
 		                 "%s transport key", u->name,
 		                 ntr ? "more than one" : "no");
 	if ((rc = list_held (t, c, shared, &held)) != LH_EXIT_OK)
@@ -707,6 +715,7 @@ put_date (FILE *out, const lh_ks_item *it, const CK_DATE *d)
 static int
 child_apply (lh_tool *t, lh_ks *ks, const lh_ks_user *u, void *arg, FILE *out)
 {
+	char hb[LH_KS_HINT];
 	child_arg *a = arg;
 	lh_ks_counts cnt;
 	lh_ks_items held;
@@ -743,8 +752,9 @@ child_apply (lh_tool *t, lh_ks *ks, const lh_ks_user *u, void *arg, FILE *out)
 
 		if (find_key (&c, LH_KS_TRANSPORT, tr, 2, &ntr) != CKR_OK ||
 		    ntr != 1) {
-			rc = lh_error (t, LH_EXIT_FAIL, "rebuild it with 'litehsm "
-			               "keystore restore-user --user USER'", "it is "
+			rc = lh_error (t, LH_EXIT_FAIL, lh_ks_hint (hb, "rebuild it "
+			               "with 'litehsm keystore restore-user --user %s'",
+			               u->name), "it is "
 			               "incomplete (%s transport key)",
 			               ntr ? "more than one" : "no");
 			goto out;
@@ -959,6 +969,7 @@ int
 lh_ks_sync_user (lh_tool *t, lh_ks *ks, const char *user, unsigned how,
                  const lh_pin *new_pin, lh_ks_counts *counts)
 {
+	char hb[LH_KS_HINT];
 	unsigned char lpoint[256], rpoint[256];
 	size_t llen = 0, rlen = 0, rs;
 	char *res = NULL, *err = NULL;
@@ -983,26 +994,27 @@ lh_ks_sync_user (lh_tool *t, lh_ks *ks, const char *user, unsigned how,
 	    (rc = lh_ks_reg_get (t, &c, user, &r, &found)) != LH_EXIT_OK)
 		goto out;
 	if (!create && !found) {
-		rc = lh_error (t, LH_EXIT_NOTFOUND, "create it with 'litehsm "
-		               "keystore init --user USER'", "user \"%s\" has no local "
-		               "keystore", user);
+		rc = lh_error (t, LH_EXIT_NOTFOUND, lh_ks_hint (hb, "create it with "
+		               "'litehsm keystore init --user %s'", user), "user "
+		               "\"%s\" has no local keystore", user);
 		goto out;
 	}
 	/* a registered keystore whose file never came to be (a create that
 	 * was stopped) is made again without --force */
 	if (how == LH_KS_CREATE && found && !ks->force &&
 	    access (r.path, F_OK) == 0) {
-		rc = lh_error (t, LH_EXIT_FAIL, "use 'litehsm keystore sync --user "
-		               "USER' or 'keystore restore-user --user USER', or "
-		               "--force to make a new one", "user \"%s\" "
+		rc = lh_error (t, LH_EXIT_FAIL, lh_ks_hint2 (hb, "use 'litehsm "
+		               "keystore sync --user %s' or 'keystore restore-user "
+		               "--user %s', or --force to make a new one", user),
+		               "user \"%s\" "
 		               "already has a local keystore (%s)", user,
 		               r.path);
 		goto out;
 	}
 	if (how == LH_KS_RESTORE && !found) {
-		rc = lh_error (t, LH_EXIT_NOTFOUND, "create it with 'litehsm "
-		               "keystore init --user USER'", "user \"%s\" has no local "
-		               "keystore to restore", user);
+		rc = lh_error (t, LH_EXIT_NOTFOUND, lh_ks_hint (hb, "create it with "
+		               "'litehsm keystore init --user %s'", user), "user "
+		               "\"%s\" has no local keystore to restore", user);
 		goto out;
 	}
 	if (how == LH_KS_RESTORE && (rc = user_at (t, &r, &u)) != LH_EXIT_OK)
@@ -1012,19 +1024,21 @@ lh_ks_sync_user (lh_tool *t, lh_ks *ks, const char *user, unsigned how,
 	if (create) {
 		/* the PINs are recorded before the keystore exists */
 		snprintf (r.user, sizeof r.user, "%s", user);
+		/* the SO PIN is asked for (and checked) before anything is
+		 * recorded, not after the child's work */
+		if ((rc = lh_ks_root_login (t, ks, &c, CKU_SO)) != LH_EXIT_OK ||
+		    (rc = lh_ks_root_login (t, ks, &c, CKU_USER)) != LH_EXIT_OK)
+			goto out;
 		if ((rc = new_pins (t, &r, &u, how == LH_KS_RESTORE, new_pin)) !=
 		    LH_EXIT_OK ||
 		    (rc = lh_ks_reg_put (t, &c, &r)) != LH_EXIT_OK)
-			goto out;
-		/* the SO PIN is asked for now, not after the child's work */
-		if ((rc = lh_ks_root_login (t, ks, &c, CKU_SO)) != LH_EXIT_OK)
 			goto out;
 		lh_secret_close (&c);
 		ca.r = &r;
 		ca.fresh = true;
 		rc = lh_ks_run_as (t, ks, &u, child_create, &ca, &res, &rs, &err);
 		if (rc != LH_EXIT_OK) {
-			rc = lh_ks_child_error (t, rc, err);
+			rc = lh_ks_child_error (t, rc, err, user);
 			goto out;
 		}
 		if (!parse_report (res, NULL, &dummy, lpoint, &llen) || !llen) {
@@ -1054,7 +1068,7 @@ lh_ks_sync_user (lh_tool *t, lh_ks *ks, const char *user, unsigned how,
 	ca.want = &want;
 	rc = lh_ks_run_as (t, ks, &u, child_apply, &ca, &res, &rs, &err);
 	if (rc != LH_EXIT_OK) {
-		rc = lh_ks_child_error (t, rc, err);
+		rc = lh_ks_child_error (t, rc, err, user);
 		goto out;
 	}
 	if (!parse_report (res, &held, counts, NULL, NULL)) {
