@@ -233,6 +233,9 @@ static const struct {
 	   "check the key's usage attributes", LH_EXIT_FAIL),
 	R (CKR_KEY_UNEXTRACTABLE, "the key cannot be extracted",
 	   "the token never reveals it", LH_EXIT_FAIL),
+	R (CKR_KEY_SIZE_RANGE, "the key size is outside what the token "
+	   "supports", "use a supported key size (see 'litehsm token info')",
+	   LH_EXIT_FAIL),
 	R (CKR_KEY_NOT_WRAPPABLE, "the key may not be wrapped with that key",
 	   "wrap it with a key the policy allows", LH_EXIT_FAIL),
 	R (CKR_WRAPPED_KEY_INVALID, "the wrapped key is invalid or damaged",

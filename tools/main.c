@@ -8,7 +8,9 @@
  * code is the command's: 0 success, 1 failure, 2 usage, 3 PIN, 4 not found.
  */
 #include "tools/cmd.h"
+#include "tools/ca.h"
 #include "tools/keystore.h"
+#include "tools/key.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +26,10 @@ static const struct {
 	  lh_cmd_secret },
 	{ "keystore", "the root keystore and the users' local keystores",
 	  lh_cmd_keystore },
+	{ "ca", "a certificate authority whose keys stay in the token",
+	  lh_cmd_ca },
+	{ "key", "import, generate, list and delete key pairs in a token",
+	  lh_cmd_key },
 };
 
 #define NGROUPS (sizeof groups / sizeof groups[0])
