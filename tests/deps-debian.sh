@@ -10,4 +10,5 @@ apt-get install -y -q --no-install-recommends \
 	libp11-kit-dev p11-kit \
 	opensc gnutls-bin softhsm2 libengine-pkcs11-openssl \
 	openssh-client openjdk-17-jdk-headless libnss3-tools \
+	nginx curl postgresql-15 postgresql-client-15 redis-server redis-tools \
 	binutils ca-certificates python3

@@ -128,70 +128,26 @@ lh_key_find_objects (lh_tool *t, lh_secret_ctx *c, CK_OBJECT_CLASS cls,
 		{ CKA_TOKEN, &tok, sizeof tok },
 		{ CKA_LABEL, (void *)label, label ? strlen (label) : 0 },
 	};
-	CK_OBJECT_HANDLE batch[64], *all = NULL, *na;
-	CK_ULONG got;
-	CK_RV rv;
-	int rc = LH_EXIT_OK;
 
-	*hs = NULL;
-	*n = 0;
-	if ((rv = c->f->C_FindObjectsInit (c->h, tmpl, label ? 3 : 2)) != CKR_OK)
-		return lh_error_rv (t, rv, NULL, "cannot search token \"%s\"",
-		                    c->s.label);
-	for (;;) {
-		rv = c->f->C_FindObjects (c->h, batch, 64, &got);
-		if (rv != CKR_OK) {
-			rc = lh_error_rv (t, rv, NULL, "cannot search token \"%s\"",
-			                  c->s.label);
-			break;
-		}
-		if (got == 0)
-			break;
-		if (!(na = realloc (all, (*n + got) * sizeof *all))) {
-			rc = no_memory (t);
-			break;
-		}
-		all = na;
-		memcpy (all + *n, batch, got * sizeof *batch);
-		*n += got;
-	}
-	c->f->C_FindObjectsFinal (c->h);
-	if (rc != LH_EXIT_OK) {
-		free (all);
-		*n = 0;
-		return rc;
-	}
-	*hs = all;
-	return LH_EXIT_OK;
+	return lh_pki_objects (t, c, tmpl, label ? 3 : 2, hs, n);
 }
 
 int
 lh_key_get_bytes (lh_tool *t, lh_secret_ctx *c, CK_OBJECT_HANDLE o,
                   CK_ATTRIBUTE_TYPE type, unsigned char **out, size_t *len)
 {
-	CK_ATTRIBUTE a = { type, NULL, 0 };
-	CK_RV rv;
+	CK_RV rv = lh_p11_attr (c->f, c->h, o, type, out, len);
 
-	*out = NULL;
-	*len = 0;
-	rv = c->f->C_GetAttributeValue (c->h, o, &a, 1);
-	if (rv == CKR_ATTRIBUTE_TYPE_INVALID || rv == CKR_ATTRIBUTE_SENSITIVE ||
-	    (rv == CKR_OK && (a.ulValueLen == CK_UNAVAILABLE_INFORMATION ||
-	                      a.ulValueLen == 0)))
+	if (rv == CKR_ATTRIBUTE_TYPE_INVALID || rv == CKR_ATTRIBUTE_SENSITIVE)
 		return LH_EXIT_OK;
 	if (rv != CKR_OK)
 		return lh_error_rv (t, rv, NULL, "cannot read an object in token "
 		                    "\"%s\"", c->s.label);
-	/* one spare NUL, so labels can be used as strings */
-	if (!(a.pValue = calloc (1, a.ulValueLen + 1)))
-		return no_memory (t);
-	if ((rv = c->f->C_GetAttributeValue (c->h, o, &a, 1)) != CKR_OK) {
-		free (a.pValue);
-		return lh_error_rv (t, rv, NULL, "cannot read an object in token "
-		                    "\"%s\"", c->s.label);
+	/* an empty value is no value */
+	if (*len == 0) {
+		free (*out);
+		*out = NULL;
 	}
-	*out = a.pValue;
-	*len = a.ulValueLen;
 	return LH_EXIT_OK;
 }
 
@@ -382,10 +338,7 @@ info_free (key_info *k)
 static bool
 get_flag (lh_secret_ctx *c, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_TYPE type)
 {
-	CK_BBOOL b = CK_FALSE;
-	CK_ATTRIBUTE a = { type, &b, sizeof b };
-
-	return c->f->C_GetAttributeValue (c->h, o, &a, 1) == CKR_OK && b;
+	return lh_p11_flag (c->f, c->h, o, type);
 }
 
 /* Count the chain certificates of name among the token's certificates. */

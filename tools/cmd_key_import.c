@@ -940,12 +940,7 @@ check_dup (lh_tool *t, lh_secret_ctx *c, const char *name,
 	CK_RV rv;
 	int rc = LH_EXIT_OK;
 
-	if ((rv = c->f->C_FindObjectsInit (c->h, tmpl, 2)) != CKR_OK)
-		return lh_error_rv (t, rv, NULL, "cannot search token \"%s\"",
-		                    c->s.label);
-	rv = c->f->C_FindObjects (c->h, hs, 16, &n);
-	c->f->C_FindObjectsFinal (c->h);
-	if (rv != CKR_OK)
+	if ((rv = lh_p11_find (c->f, c->h, tmpl, 2, hs, 16, &n)) != CKR_OK)
 		return lh_error_rv (t, rv, NULL, "cannot search token \"%s\"",
 		                    c->s.label);
 	for (k = 0; k < n && rc == LH_EXIT_OK; k++) {

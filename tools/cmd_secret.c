@@ -107,8 +107,7 @@ lh_secret_check_name (lh_tool *t, const char *name)
 
 /*
  * Every token secret key whose label is label, or every one with label
- * NULL: *hs is malloc'd.  The search runs in batches because a token may
- * hold more of them than one buffer.
+ * NULL: *hs is malloc'd.
  */
 static int
 find_all (lh_tool *t, lh_secret_ctx *c, const char *label,
@@ -121,42 +120,11 @@ find_all (lh_tool *t, lh_secret_ctx *c, const char *label,
 		{ CKA_TOKEN, &tok, sizeof tok },
 		{ CKA_LABEL, (void *)label, label ? strlen (label) : 0 },
 	};
-	CK_OBJECT_HANDLE batch[64], *all = NULL, *na;
-	CK_ULONG got;
-	CK_RV rv;
-	int rc = LH_EXIT_OK;
+	CK_RV rv = lh_p11_find_all (c->f, c->h, tmpl, label ? 3 : 2, hs, n);
 
-	*hs = NULL;
-	*n = 0;
-	rv = c->f->C_FindObjectsInit (c->h, tmpl, label ? 3 : 2);
 	if (rv != CKR_OK)
 		return lh_error_rv (t, rv, NULL, "cannot search token \"%s\"",
 		                    c->s.label);
-	for (;;) {
-		rv = c->f->C_FindObjects (c->h, batch, 64, &got);
-		if (rv != CKR_OK) {
-			rc = lh_error_rv (t, rv, NULL, "cannot search token \"%s\"",
-			                  c->s.label);
-			break;
-		}
-		if (got == 0)
-			break;
-		if (!(na = realloc (all, (*n + got) * sizeof *all))) {
-			rc = lh_error (t, LH_EXIT_FAIL, "free some memory",
-			               "out of memory");
-			break;
-		}
-		all = na;
-		memcpy (all + *n, batch, got * sizeof *batch);
-		*n += got;
-	}
-	c->f->C_FindObjectsFinal (c->h);
-	if (rc != LH_EXIT_OK) {
-		free (all);
-		*n = 0;
-		return rc;
-	}
-	*hs = all;
 	return LH_EXIT_OK;
 }
 
@@ -268,10 +236,7 @@ lh_secret_parse_id (const void *id, size_t len)
 static bool
 get_bool (lh_secret_ctx *c, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_TYPE type)
 {
-	CK_BBOOL b = CK_FALSE;
-	CK_ATTRIBUTE a = { type, &b, sizeof b };
-
-	return c->f->C_GetAttributeValue (c->h, o, &a, 1) == CKR_OK && b;
+	return lh_p11_flag (c->f, c->h, o, type);
 }
 
 /* A CK_DATE attribute as "YYYY-MM-DD"; "" when absent, empty or not a

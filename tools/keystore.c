@@ -592,15 +592,8 @@ find_data (lh_secret_ctx *c, const char *label, CK_OBJECT_HANDLE *out,
 		{ CKA_APPLICATION, (void *)APP, strlen (APP) },
 		{ CKA_LABEL, (void *)label, label ? strlen (label) : 0 },
 	};
-	CK_RV rv;
 
-	*n = 0;
-	rv = c->f->C_FindObjectsInit (c->h, tmpl, label ? 4 : 3);
-	if (rv != CKR_OK)
-		return rv;
-	rv = c->f->C_FindObjects (c->h, out, max, n);
-	c->f->C_FindObjectsFinal (c->h);
-	return rv;
+	return lh_p11_find (c->f, c->h, tmpl, label ? 4 : 3, out, max, n);
 }
 
 /* Read a CKA_VALUE or CKA_LABEL into a malloc'd NUL-terminated buffer. */

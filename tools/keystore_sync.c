@@ -112,37 +112,12 @@ all_secrets (lh_secret_ctx *c, bool only_public, CK_OBJECT_HANDLE **hs,
 		{ CKA_TOKEN, &yes, sizeof yes },
 		{ CKA_PRIVATE, &no, sizeof no },
 	};
-	CK_OBJECT_HANDLE *v = NULL, *grown;
-	CK_ULONG got, cap = 0;
+	size_t count;
 	CK_RV rv;
 
-	*hs = NULL;
-	*n = 0;
-	if ((rv = c->f->C_FindObjectsInit (c->h, tmpl, only_public ? 3 : 2)) !=
-	    CKR_OK)
-		return rv;
-	for (;;) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 64;
-			if (!(grown = realloc (v, cap * sizeof *v))) {
-				rv = CKR_HOST_MEMORY;
-				break;
-			}
-			v = grown;
-		}
-		rv = c->f->C_FindObjects (c->h, v + *n, cap - *n, &got);
-		if (rv != CKR_OK || got == 0)
-			break;
-		*n += got;
-	}
-	c->f->C_FindObjectsFinal (c->h);
-	if (rv != CKR_OK) {
-		free (v);
-		*n = 0;
-		return rv;
-	}
-	*hs = v;
-	return CKR_OK;
+	rv = lh_p11_find_all (c->f, c->h, tmpl, only_public ? 3 : 2, hs, &count);
+	*n = count;
+	return rv;
 }
 
 /* The secret key labelled label (public ones only with only_public). */
@@ -155,14 +130,8 @@ find_key (lh_secret_ctx *c, const char *label, CK_OBJECT_HANDLE *out,
 		{ CKA_CLASS, &cls, sizeof cls },
 		{ CKA_LABEL, (void *)label, strlen (label) },
 	};
-	CK_RV rv;
 
-	*n = 0;
-	if ((rv = c->f->C_FindObjectsInit (c->h, tmpl, 2)) != CKR_OK)
-		return rv;
-	rv = c->f->C_FindObjects (c->h, out, max, n);
-	c->f->C_FindObjectsFinal (c->h);
-	return rv;
+	return lh_p11_find (c->f, c->h, tmpl, 2, out, max, n);
 }
 
 static bool
@@ -471,11 +440,7 @@ local_transport (lh_tool *t, lh_secret_ctx *c, const lh_ks_user *u,
 	CK_ULONG n = 0;
 	CK_RV rv;
 
-	rv = c->f->C_FindObjectsInit (c->h, tmpl, 2);
-	if (rv == CKR_OK) {
-		rv = c->f->C_FindObjects (c->h, &ec, 1, &n);
-		c->f->C_FindObjectsFinal (c->h);
-	}
+	rv = lh_p11_find (c->f, c->h, tmpl, 2, &ec, 1, &n);
 	if (rv == CKR_OK && n == 0)
 		rv = CKR_KEY_HANDLE_INVALID;
 	if (rv == CKR_OK)

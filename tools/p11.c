@@ -512,3 +512,91 @@ lh_p11_init_token (lh_tool *t, lh_p11 *p, lh_p11_slot *s, const char *label,
 		                    "token \"%s\"", label);
 	return lh_p11_slot_get (t, p, s->id, s);
 }
+
+/* ---- objects ------------------------------------------------------------- */
+
+CK_RV
+lh_p11_find (CK_FUNCTION_LIST *f, CK_SESSION_HANDLE h, CK_ATTRIBUTE *tmpl,
+             CK_ULONG n, CK_OBJECT_HANDLE *out, CK_ULONG max, CK_ULONG *got)
+{
+	CK_RV rv;
+
+	*got = 0;
+	if ((rv = f->C_FindObjectsInit (h, tmpl, n)) != CKR_OK)
+		return rv;
+	rv = f->C_FindObjects (h, out, max, got);
+	f->C_FindObjectsFinal (h);
+	if (rv != CKR_OK)
+		*got = 0;
+	return rv;
+}
+
+CK_RV
+lh_p11_find_all (CK_FUNCTION_LIST *f, CK_SESSION_HANDLE h, CK_ATTRIBUTE *tmpl,
+                 CK_ULONG n, CK_OBJECT_HANDLE **hs, size_t *count)
+{
+	CK_OBJECT_HANDLE batch[64], *all = NULL, *na;
+	CK_ULONG got;
+	CK_RV rv;
+
+	*hs = NULL;
+	*count = 0;
+	if ((rv = f->C_FindObjectsInit (h, tmpl, n)) != CKR_OK)
+		return rv;
+	/* batches: a token may hold more objects than one buffer */
+	for (;;) {
+		if ((rv = f->C_FindObjects (h, batch, 64, &got)) != CKR_OK ||
+		    got == 0)
+			break;
+		if (!(na = realloc (all, (*count + got) * sizeof *all))) {
+			rv = CKR_HOST_MEMORY;
+			break;
+		}
+		all = na;
+		memcpy (all + *count, batch, got * sizeof *batch);
+		*count += got;
+	}
+	f->C_FindObjectsFinal (h);
+	if (rv != CKR_OK) {
+		free (all);
+		*count = 0;
+		return rv;
+	}
+	*hs = all;
+	return CKR_OK;
+}
+
+CK_RV
+lh_p11_attr (CK_FUNCTION_LIST *f, CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o,
+             CK_ATTRIBUTE_TYPE type, unsigned char **out, size_t *len)
+{
+	CK_ATTRIBUTE a = { type, NULL, 0 };
+	CK_RV rv;
+
+	*out = NULL;
+	*len = 0;
+	rv = f->C_GetAttributeValue (h, o, &a, 1);
+	if (rv == CKR_OK && a.ulValueLen == CK_UNAVAILABLE_INFORMATION)
+		rv = CKR_ATTRIBUTE_TYPE_INVALID;
+	if (rv != CKR_OK)
+		return rv;
+	if (!(a.pValue = calloc (1, a.ulValueLen + 1)))
+		return CKR_HOST_MEMORY;
+	if ((rv = f->C_GetAttributeValue (h, o, &a, 1)) != CKR_OK) {
+		free (a.pValue);
+		return rv;
+	}
+	*out = a.pValue;
+	*len = a.ulValueLen;
+	return CKR_OK;
+}
+
+bool
+lh_p11_flag (CK_FUNCTION_LIST *f, CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o,
+             CK_ATTRIBUTE_TYPE type)
+{
+	CK_BBOOL b = CK_FALSE;
+	CK_ATTRIBUTE a = { type, &b, sizeof b };
+
+	return f->C_GetAttributeValue (h, o, &a, 1) == CKR_OK && b;
+}

@@ -125,6 +125,37 @@ const char *lh_p11_who (CK_USER_TYPE who);
  * "final try" or "locked" (so: the SO PIN's flags). */
 const char *lh_p11_pin_state (const CK_TOKEN_INFO *ti, bool so);
 
+/*
+ * Objects in an open session h of module f.  These print nothing and
+ * return the module's CK_RV (CKR_HOST_MEMORY when the tool runs out of
+ * memory), so each caller words its own error.
+ *
+ * lh_p11_find: the handles of up to max objects matching tmpl (n
+ * attributes) in out, their number in *got (0 on failure); the search is
+ * always ended with C_FindObjectsFinal.
+ */
+CK_RV lh_p11_find (CK_FUNCTION_LIST *f, CK_SESSION_HANDLE h,
+                   CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_HANDLE *out,
+                   CK_ULONG max, CK_ULONG *got);
+
+/* Every object matching tmpl, searched in batches: *hs malloc'd (NULL
+ * when none or on failure), *count its length. */
+CK_RV lh_p11_find_all (CK_FUNCTION_LIST *f, CK_SESSION_HANDLE h,
+                       CK_ATTRIBUTE *tmpl, CK_ULONG n,
+                       CK_OBJECT_HANDLE **hs, size_t *count);
+
+/* The value of attribute type of object o, malloc'd with a spare NUL byte
+ * (so labels can be used as strings).  A value the module reports as
+ * unavailable (CK_UNAVAILABLE_INFORMATION) is CKR_ATTRIBUTE_TYPE_INVALID;
+ * otherwise the module's CK_RV.  *out NULL and *len 0 unless CKR_OK. */
+CK_RV lh_p11_attr (CK_FUNCTION_LIST *f, CK_SESSION_HANDLE h,
+                   CK_OBJECT_HANDLE o, CK_ATTRIBUTE_TYPE type,
+                   unsigned char **out, size_t *len);
+
+/* Is the CK_BBOOL attribute type of object o readable and CK_TRUE? */
+bool lh_p11_flag (CK_FUNCTION_LIST *f, CK_SESSION_HANDLE h,
+                  CK_OBJECT_HANDLE o, CK_ATTRIBUTE_TYPE type);
+
 /* Is the module litehsm (manufacturer "litehsm")? */
 bool lh_p11_is_litehsm (const lh_p11 *p);
 

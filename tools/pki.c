@@ -86,41 +86,11 @@ int
 lh_pki_objects (lh_tool *t, lh_secret_ctx *c, CK_ATTRIBUTE *tmpl, CK_ULONG n,
                 CK_OBJECT_HANDLE **hs, size_t *count)
 {
-	CK_OBJECT_HANDLE batch[32], *all = NULL, *na;
-	CK_ULONG got;
-	CK_RV rv;
-	int rc = LH_EXIT_OK;
+	CK_RV rv = lh_p11_find_all (c->f, c->h, tmpl, n, hs, count);
 
-	*hs = NULL;
-	*count = 0;
-	if ((rv = c->f->C_FindObjectsInit (c->h, tmpl, n)) != CKR_OK)
+	if (rv != CKR_OK)
 		return lh_error_rv (t, rv, NULL, "cannot search token \"%s\"",
 		                    c->s.label);
-	for (;;) {
-		rv = c->f->C_FindObjects (c->h, batch, 32, &got);
-		if (rv != CKR_OK) {
-			rc = lh_error_rv (t, rv, NULL, "cannot search token \"%s\"",
-			                  c->s.label);
-			break;
-		}
-		if (got == 0)
-			break;
-		if (!(na = realloc (all, (*count + got) * sizeof *all))) {
-			rc = lh_error (t, LH_EXIT_FAIL, "free some memory",
-			               "out of memory");
-			break;
-		}
-		all = na;
-		memcpy (all + *count, batch, got * sizeof *batch);
-		*count += got;
-	}
-	c->f->C_FindObjectsFinal (c->h);
-	if (rc != LH_EXIT_OK) {
-		free (all);
-		*count = 0;
-		return rc;
-	}
-	*hs = all;
 	return LH_EXIT_OK;
 }
 
@@ -128,29 +98,14 @@ int
 lh_pki_attr (lh_tool *t, lh_secret_ctx *c, CK_OBJECT_HANDLE o,
              CK_ATTRIBUTE_TYPE type, unsigned char **out, size_t *len)
 {
-	CK_ATTRIBUTE a = { type, NULL, 0 };
-	CK_RV rv;
+	CK_RV rv = lh_p11_attr (c->f, c->h, o, type, out, len);
 
-	*out = NULL;
-	*len = 0;
-	rv = c->f->C_GetAttributeValue (c->h, o, &a, 1);
-	if (rv == CKR_ATTRIBUTE_TYPE_INVALID ||
-	    a.ulValueLen == CK_UNAVAILABLE_INFORMATION)
+	/* absent, or sensitive (which reports no length): no value */
+	if (rv == CKR_ATTRIBUTE_TYPE_INVALID || rv == CKR_ATTRIBUTE_SENSITIVE)
 		return LH_EXIT_OK;
 	if (rv != CKR_OK)
 		return lh_error_rv (t, rv, NULL, "cannot read an object's "
 		                    "attributes in token \"%s\"", c->s.label);
-	if (!(*out = calloc (1, a.ulValueLen + 1)))
-		return lh_error (t, LH_EXIT_FAIL, "free some memory",
-		                 "out of memory");
-	a.pValue = *out;
-	if ((rv = c->f->C_GetAttributeValue (c->h, o, &a, 1)) != CKR_OK) {
-		free (*out);
-		*out = NULL;
-		return lh_error_rv (t, rv, NULL, "cannot read an object's "
-		                    "attributes in token \"%s\"", c->s.label);
-	}
-	*len = a.ulValueLen;
 	return LH_EXIT_OK;
 }
 
