@@ -12,8 +12,7 @@ lh_need pkcs11-tool opensc
 
 # The engine: libengine-pkcs11-openssl puts pkcs11.so into OpenSSL's
 # engines directory.
-enginesdir=$(openssl version -e 2>/dev/null | sed -n 's/^ENGINESDIR: "\(.*\)"$/\1/p')
-engine=$enginesdir/pkcs11.so
+engine=$(lh_engine)
 if [ ! -f "$engine" ]; then
 	lh_finished=1
 	if [ "${CI:-}" = true ]; then
@@ -31,21 +30,7 @@ TL=enginetest
 
 # OPENSSL_CONF loads the engine with MODULE_PATH = the module under test;
 # only the commands that use the engine see it.
-cat > "$lh_tmp/openssl.cnf" <<EOF
-openssl_conf = openssl_init
-[openssl_init]
-engines = engine_section
-[engine_section]
-pkcs11 = pkcs11_section
-[pkcs11_section]
-engine_id = pkcs11
-dynamic_path = $engine
-MODULE_PATH = $LH_MODULE
-init = 0
-[req]
-distinguished_name = dn
-[dn]
-EOF
+lh_engine_conf "$lh_tmp/openssl.cnf"
 eng () {
 	OPENSSL_CONF=$lh_tmp/openssl.cnf lh_client openssl "$@"
 }

@@ -364,3 +364,44 @@ lh_flip_byte () {
 	printf "\\$(printf '%03o' $((b ^ 1)))" |
 		dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
 }
+
+# lh_engine: the path of the OpenSSL pkcs11 engine (libp11; Debian package
+# libengine-pkcs11-openssl) in the engines directory of the openssl in
+# PATH.  The file may not exist.
+lh_engine () {
+	local dir
+	dir=$(openssl version -e 2>/dev/null | sed -n 's/^ENGINESDIR: "\(.*\)"$/\1/p')
+	echo "$dir/pkcs11.so"
+}
+
+# lh_engine_conf FILE: an openssl.cnf for OPENSSL_CONF in FILE that loads
+# the engine (lh_engine) with MODULE_PATH = the module under test.  With
+# init = 0 only the commands that use the engine load it; the empty [req]
+# distinguished_name lets openssl req take its subject from -subj.
+lh_engine_conf () {
+	cat > "$1" <<EOF
+openssl_conf = openssl_init
+[openssl_init]
+engines = engine_section
+[engine_section]
+pkcs11 = pkcs11_section
+[pkcs11_section]
+engine_id = pkcs11
+dynamic_path = $(lh_engine)
+MODULE_PATH = $LH_MODULE
+init = 0
+[req]
+distinguished_name = dn
+[dn]
+EOF
+}
+
+# lh_litehsm_only WHY: when LH_MODULE is SoftHSM2 ($lh_is_softhsm), skip the
+# whole test ("1..0 # SKIP WHY") and exit.
+lh_litehsm_only () {
+	if [ -n "$lh_is_softhsm" ]; then
+		lh_finished=1
+		echo "1..0 # SKIP $1"
+		exit 0
+	fi
+}

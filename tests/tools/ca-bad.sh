@@ -10,16 +10,9 @@
 # object, before and after).  Then --force replacing a CA, and a locked
 # user PIN, last.
 . "$(dirname "$0")/lib.sh"
-lh_need openssl openssl
-lh_need pkcs11-tool opensc
-lh_need python3 python3
 . "$(dirname "$0")/ca-lib.sh"
 
-if [ -n "$lh_is_softhsm" ]; then
-	lh_finished=1
-	echo "1..0 # SKIP uses litehsm's configuration; ca-softhsm.sh covers SoftHSM2"
-	exit 0
-fi
+lh_litehsm_only "uses litehsm's configuration; ca-softhsm.sh covers SoftHSM2"
 
 lt_pinfile so1 so-secret-cb1
 lt_pinfile pin1 user-pin-cb1

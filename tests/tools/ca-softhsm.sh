@@ -8,9 +8,6 @@
 # components answer CKR_ATTRIBUTE_SENSITIVE), and a refusal that changes
 # nothing there either.
 . "$(dirname "$0")/lib.sh"
-lh_need openssl openssl
-lh_need pkcs11-tool opensc
-lh_need python3 python3
 lh_need softhsm2-util softhsm2
 . "$(dirname "$0")/ca-lib.sh"
 

@@ -15,16 +15,9 @@
 # tool when the token lacks the hash-and-sign mechanisms.
 # The refusals are in ca-bad.sh, SoftHSM2 in ca-softhsm.sh.
 . "$(dirname "$0")/lib.sh"
-lh_need openssl openssl
-lh_need pkcs11-tool opensc
-lh_need python3 python3
 . "$(dirname "$0")/ca-lib.sh"
 
-if [ -n "$lh_is_softhsm" ]; then
-	lh_finished=1
-	echo "1..0 # SKIP uses litehsm's configuration; ca-softhsm.sh covers SoftHSM2"
-	exit 0
-fi
+lh_litehsm_only "uses litehsm's configuration; ca-softhsm.sh covers SoftHSM2"
 
 lt_pinfile so1 so-secret-ca1
 lt_pinfile pin1 user-pin-ca1
@@ -176,21 +169,9 @@ sensitive token-key tls.example.com ec
 rawp11 objs "$LH_MODULE" $TOK > "$lh_tmp/objs" 2>&1
 check token-key/cert-in-token "$(grep -c '^1 tls.example.com ' "$lh_tmp/objs")" 1
 
-enginesdir=$(openssl version -e 2>/dev/null | sed -n 's/^ENGINESDIR: "\(.*\)"$/\1/p')
-engine=$enginesdir/pkcs11.so
+engine=$(lh_engine)
 if [ -f "$engine" ]; then
-	cat > "$lh_tmp/openssl.cnf" <<EOF
-openssl_conf = openssl_init
-[openssl_init]
-engines = engine_section
-[engine_section]
-pkcs11 = pkcs11_section
-[pkcs11_section]
-engine_id = pkcs11
-dynamic_path = $engine
-MODULE_PATH = $LH_MODULE
-init = 0
-EOF
+	lh_engine_conf "$lh_tmp/openssl.cnf"
 	port=$(free_port)
 	OPENSSL_CONF=$lh_tmp/openssl.cnf lh_spawn "$lh_tmp/engine.log" openssl s_server \
 		-www -accept "127.0.0.1:$port" -engine pkcs11 -keyform engine \

@@ -39,88 +39,6 @@ PY=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null)
 
 # ---- helpers -----------------------------------------------------------------------
 
-# A raw PKCS#11 client (ctypes), for what no packaged tool shows:
-#   objs MODULE TOKEN PIN              every object: "class label id-hex"
-#   sens MODULE TOKEN PIN LABEL T...   C_GetAttributeValue of each type T
-#                                      on the private key LABEL: "T rv=0x.."
-cat > "$lh_tmp/p11.py" <<'EOF'
-import ctypes as C, sys
-UL = C.c_ulong
-class A(C.Structure):
-    _fields_ = [("type", UL), ("p", C.c_void_p), ("n", UL)]
-mode, mod, token, pin = sys.argv[1:5]
-L = C.CDLL(mod)
-def ck(name, *a):
-    f = getattr(L, name)
-    f.restype = UL
-    return f(*a)
-def must(name, *a):
-    rv = ck(name, *a)
-    if rv:
-        sys.exit("%s: rv=0x%x" % (name, rv))
-must("C_Initialize", None)
-n = UL(0)
-must("C_GetSlotList", C.c_ubyte(1), None, C.byref(n))
-slots = (UL * n.value)()
-must("C_GetSlotList", C.c_ubyte(1), slots, C.byref(n))
-slot = None
-for s in slots[:n.value]:
-    ti = C.create_string_buffer(1024)
-    if ck("C_GetTokenInfo", UL(s), ti) == 0 and \
-       ti.raw[:32].decode(errors="replace").rstrip() == token:
-        slot = s
-if slot is None:
-    sys.exit("no token " + token)
-h = UL(0)
-must("C_OpenSession", UL(slot), UL(6), None, None, C.byref(h))
-must("C_Login", h, UL(1), pin.encode(), UL(len(pin)))
-def find(tmpl):
-    arr = (A * len(tmpl))(*tmpl)
-    must("C_FindObjectsInit", h, arr, UL(len(tmpl)))
-    out, o, cnt = [], UL(0), UL(0)
-    while True:
-        must("C_FindObjects", h, C.byref(o), UL(1), C.byref(cnt))
-        if cnt.value == 0:
-            break
-        out.append(o.value)
-    must("C_FindObjectsFinal", h)
-    return out
-def get(o, t):
-    a = A(t, None, 0)
-    if ck("C_GetAttributeValue", h, UL(o), C.byref(a), UL(1)) or a.n >= 2**63:
-        return b""
-    buf = C.create_string_buffer(max(a.n, 1))
-    a.p = C.cast(buf, C.c_void_p)
-    if ck("C_GetAttributeValue", h, UL(o), C.byref(a), UL(1)):
-        return b""
-    return buf.raw[:a.n]
-if mode == "objs":
-    print("\n".join(sorted("%d %s %s" % (int.from_bytes(get(o, 0) or b"\0", "little"),
-                                         get(o, 3).decode(errors="replace"),
-                                         get(o, 0x102).hex()) for o in find([]))))
-else:
-    label = sys.argv[5].encode()
-    cls = UL(3)
-    lb = C.create_string_buffer(label, len(label))
-    keys = find([A(0, C.cast(C.byref(cls), C.c_void_p), C.sizeof(cls)),
-                 A(3, C.cast(lb, C.c_void_p), len(label))])
-    if len(keys) != 1:
-        sys.exit("%d private keys labelled %s" % (len(keys), sys.argv[5]))
-    for t in sys.argv[6:]:
-        a = A(int(t, 0), None, 0)
-        rv = ck("C_GetAttributeValue", h, UL(keys[0]), C.byref(a), UL(1))
-        print("%s rv=0x%x" % (t, rv))
-ck("C_Logout", h)
-ck("C_Finalize", None)
-EOF
-
-# rawp11 MODE MODULE TOKEN ARGS...: the client above (logged in as the user).
-rawp11 () {
-	local mode=$1 mod=$2 tok=$3
-	shift 3
-	lh_client "$PY" "$lh_tmp/p11.py" "$mode" "$mod" "$tok" "$PIN" "$@"
-}
-
 # objs_snap FILE [MODULE TOKEN]: every object of the token (class, label,
 # id); a listing that failed is a test failure, so that two equal error
 # messages never pass for "nothing changed".
@@ -128,15 +46,6 @@ objs_snap () {
 	rawp11 objs "${2:-$LH_MODULE}" "${3:-k}" > "$1" 2>&1
 	if ! grep -qE '^[0-9]+ ' "$1" || grep -qvE '^[0-9]+ ' "$1"; then
 		lh_not_ok "objects-listed" "cannot list the objects:" "$(cat "$1")"
-	fi
-}
-
-# check NAME GOT WANT
-check () {
-	if [ "$2" = "$3" ]; then
-		lh_ok "$1"
-	else
-		lh_not_ok "$1" "got '$2', want '$3'"
 	fi
 }
 
@@ -538,21 +447,9 @@ lh_result tls/source-removed $?
 lt_ok tls/export-cert key export-cert server --out "$lh_tmp/srv/server.crt" \
 	--token tls --pin-file "$lh_tmp/pin1"
 
-enginesdir=$(openssl version -e 2>/dev/null | sed -n 's/^ENGINESDIR: "\(.*\)"$/\1/p')
-engine=$enginesdir/pkcs11.so
+engine=$(lh_engine)
 if [ -f "$engine" ]; then
-	cat > "$lh_tmp/openssl.cnf" <<EOF
-openssl_conf = openssl_init
-[openssl_init]
-engines = engine_section
-[engine_section]
-pkcs11 = pkcs11_section
-[pkcs11_section]
-engine_id = pkcs11
-dynamic_path = $engine
-MODULE_PATH = $LH_MODULE
-init = 0
-EOF
+	lh_engine_conf "$lh_tmp/openssl.cnf"
 	OPENSSL_CONF=$lh_tmp/openssl.cnf lh_spawn "$lh_tmp/s_server.out" \
 		openssl s_server -engine pkcs11 -keyform engine -key "$uri?pin-value=$PIN" \
 		-cert "$lh_tmp/srv/server.crt" -accept 127.0.0.1:0 -naccept 1 -www

@@ -15,33 +15,7 @@
 # As an ordinary user the script tests what one user can: its own
 # keystore, and that another user's is refused; the rest is skipped.
 . "$(dirname "$0")/lib.sh"
-
-if [ -n "$lh_is_softhsm" ]; then
-	lh_finished=1
-	echo "1..0 # SKIP keystores are litehsm tokens; not meaningful with SoftHSM2"
-	exit 0
-fi
-
-# lt with stdin from $lt_in (default /dev/null), as in secret.sh.
-lt () {
-	local st
-	lt_last="litehsm $* < ${lt_in:-/dev/null}"
-	timeout -k 5 "${LH_TIMEOUT:-120}" setsid -w "$lt_tool" "$@" \
-		> "$lt_out" 2> "$lt_err" < "${lt_in:-/dev/null}"
-	st=$?
-	if [ $st -eq 124 ] || [ $st -eq 137 ]; then
-		echo "(killed after ${LH_TIMEOUT:-120} s: hung)" >> "$lt_err"
-		st=251
-	fi
-	if lh_sanitizer_ours "$lt_err"; then
-		st=250
-	elif [ -s "$lt_secrets" ] &&
-	     grep -aqF -f "$lt_secrets" "$lt_out" "$lt_err"; then
-		echo "(a secret appears in the output)" >> "$lt_err"
-		st=252
-	fi
-	return $st
-}
+. "$(dirname "$0")/keystore-lib.sh"
 
 # lk_fails NAME CODES TEXT ARGS...: as lt_fails, but the exit status may be
 # any of CODES ("1|4") where the contract leaves it open.
@@ -74,71 +48,19 @@ lt_hasnt () {
 
 # ---- where the keystores live ----------------------------------------------------
 
-ks_root=
-[ "$(id -u)" -eq 0 ] && ks_root=1
-
-# Every directory from $1 up to / can be traversed by other users.
-ks_traversable () {
-	local d=$1 m
-	while [ -n "$d" ] && [ "$d" != / ]; do
-		m=$(stat -c %a "$d") || return 1
-		[ $((0$m & 1)) -ne 0 ] || return 1
-		d=$(dirname "$d")
-	done
-}
-
-ks_base=$lh_tmp
-if [ -n "$ks_root" ]; then
-	chmod 0711 "$lh_tmp"
-	if ! ks_traversable "$lh_tmp"; then
-		# $TMPDIR is private (a CI clone): keep the users' part in /tmp
-		ks_base=$(mktemp -d /tmp/lh-keystore.XXXXXX) || exit 99
-		chmod 0711 "$ks_base"
-		trap 'rm -rf "$ks_base"; lh_cleanup' EXIT
-	fi
-fi
-KD=$ks_base/root                  # LITEHSM_KEYSTORE_DIR
-KH=$ks_base/home                  # LITEHSM_KEYSTORE_HOME
 ROOT_DB=$KD/rootkeystore.db
-LITEHSM_KEYSTORE_DIR=$KD
-LITEHSM_KEYSTORE_HOME=$KH
-export LITEHSM_KEYSTORE_DIR LITEHSM_KEYSTORE_HOME
-mkdir -p "$KH" && chmod 0711 "$KH"
-
-# The module and the tool where any user can run them.
-mkdir -p "$ks_base/lib" && chmod 0755 "$ks_base/lib"
-ks_mod=$ks_base/lib/litehsm-pkcs11.so
-ks_tool=$ks_base/lib/litehsm
-cp "$LH_MODULE" "$ks_mod" && cp "$lt_tool" "$ks_tool" &&
-	chmod 0755 "$ks_mod" "$ks_tool" || exit 99
-# The users' configuration: the test's, without token_dir (the default
-# $XDG_DATA_HOME/litehsm/tokens is where their keystore is) and log_file.
-grep -v -e '^token_dir' -e '^log_file' "$LITEHSM_CONF" > "$ks_base/user.conf"
-chmod 0644 "$ks_base/user.conf"
 
 # The keystore users.  As root: daemon, bin and sys (no login); else only
 # the caller.  U1 is the main user, U2 gets an admin-given PIN, U3 gets its
 # keystore made by "secret set --user".
 if [ -n "$ks_root" ]; then
 	U1=daemon U2=bin U3=sys
-	for u in $U1 $U2 $U3; do
-		getent passwd "$u" > /dev/null || {
-			lh_finished=1
-			echo "1..1"
-			echo "not ok 1 - /$lh_name/users: no system user $u"
-			exit 1
-		}
-		# a home directory as the system would have it
-		mkdir -p "$KH/$u"
-		chown "$(id -u "$u"):$(id -g "$u")" "$KH/$u"
-		chmod 0700 "$KH/$u"
-	done
 	USERS="$U1 $U2 $U3"
 else
 	U1=$(id -un) U2= U3=
-	mkdir -p "$KH/$U1" && chmod 0700 "$KH/$U1"
 	USERS=$U1
 fi
+ks_homes $USERS                   # a home directory as the system would have it
 other_user=root                   # somebody the caller is not
 [ -n "$ks_root" ] && other_user=$U2
 
@@ -199,40 +121,6 @@ ks_files () {
 	} > "$1"
 }
 
-# ks_py EXPR: EXPR over "keystore status --json", with j (the document),
-# ks (user -> keystore), sec(u, name) (its secrets, optionally of one name),
-# states(u, name) (sorted (version, state) pairs) and ids(u, name).
-ks_py () {
-	command -v python3 > /dev/null 2>&1 || return 0
-	"$lt_tool" keystore status --json $R 2>/dev/null | python3 -c "
-import json, sys
-j = json.load(sys.stdin)
-ks = {k['user']: k for k in j.get('keystores', [])}
-def sec(u, name=None):
-    return [s for s in ks[u].get('secrets', []) if name is None or s['name'] == name]
-def states(u, name):
-    return sorted((s['version'], s['state']) for s in sec(u, name))
-def ids(u, name):
-    return sorted(s['id'] for s in sec(u, name))
-print($1)" 2>&1
-}
-
-# ks_check NAME EXPR WANT: one TAP line comparing ks_py EXPR with WANT.
-ks_check () {
-	local got
-	if ! command -v python3 > /dev/null 2>&1; then
-		lh_skip "$1" "python3 not found (Debian package python3)"
-		return 0
-	fi
-	got=$(ks_py "$2")
-	if [ "$got" = "$3" ]; then
-		lh_ok "$1"
-	else
-		lh_not_ok "$1" "$2: got '$got', want '$3'" \
-			"$("$lt_tool" keystore status $R 2>&1 | head -n 40)"
-	fi
-}
-
 # ks_all_ok NAME: every keystore's state is ok.
 ks_all_ok () {
 	ks_check "$1" "sorted((u, k['state']) for u, k in ks.items())" \
@@ -240,69 +128,6 @@ ks_all_ok () {
 }
 
 # ---- running as a keystore user ------------------------------------------------------------
-
-ks_o=$lh_tmp/as.stdout
-ks_e=$lh_tmp/as.stderr
-ks_last=
-
-# ks_as USER CMD...: CMD as USER (setpriv, as root) with the environment a
-# login of USER has (HOME and XDG_DATA_HOME = $KH/USER), the world-readable
-# copies of the module and the configuration; stdin from $ks_in.  With
-# ks_preload set, the ASan runtime is preloaded (for pkcs11-tool).
-ks_as () {
-	local u=$1 st
-	local -a pre=() env
-	shift
-	env=(PATH="$PATH" HOME="$KH/$u" XDG_DATA_HOME="$KH/$u"
-	     XDG_CONFIG_HOME="$KH/$u/.config" USER="$u" LOGNAME="$u"
-	     LITEHSM_CONF="$ks_base/user.conf" LITEHSM_MODULE="$ks_mod"
-	     TMPDIR=/tmp)
-	[ -n "${UBSAN_OPTIONS:-}" ] && env+=(UBSAN_OPTIONS="$UBSAN_OPTIONS")
-	[ -n "${LSAN_OPTIONS:-}" ] && env+=(LSAN_OPTIONS="$LSAN_OPTIONS")
-	if [ -n "${ks_preload:-}" ] && [ -n "$lh_asan_rt" ]; then
-		env+=(LD_PRELOAD="$lh_asan_rt"
-		      ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0:halt_on_error=0")
-	elif [ -n "${ASAN_OPTIONS:-}" ]; then
-		env+=(ASAN_OPTIONS="$ASAN_OPTIONS")
-	fi
-	[ -n "$ks_root" ] && pre=(setpriv --reuid="$(id -u "$u")" \
-		--regid="$(id -g "$u")" --clear-groups)
-	ks_last="as $u: $* < ${ks_in:-/dev/null}"
-	timeout -k 5 "${LH_TIMEOUT:-120}" "${pre[@]}" env -i "${env[@]}" "$@" \
-		> "$ks_o" 2> "$ks_e" < "${ks_in:-/dev/null}"
-	st=$?
-	if [ $st -eq 124 ] || [ $st -eq 137 ]; then
-		echo "(killed after ${LH_TIMEOUT:-120} s: hung)" >> "$ks_e"
-		st=251
-	fi
-	if lh_sanitizer_ours "$ks_e"; then
-		st=250
-	elif [ -s "$lt_secrets" ] &&
-	     grep -aqF -f "$lt_secrets" "$ks_o" "$ks_e"; then
-		echo "(a secret appears in the output)" >> "$ks_e"
-		st=252
-	fi
-	return $st
-}
-
-ks_diag () {
-	printf '%s\n' "command: $ks_last" "exit status $1" "stdout:" \
-		"$(head -c 3000 "$ks_o" | head -n 40)" "stderr:" "$(head -n 20 "$ks_e")"
-}
-
-# ks_ok NAME USER CMD...: exit 0 (stderr may hold a client's chatter).
-ks_ok () {
-	local name=$1 st
-	shift
-	ks_as "$@"
-	st=$?
-	if [ $st -eq 0 ]; then
-		lh_ok "$name"
-		return 0
-	fi
-	lh_not_ok "$name" "$(ks_diag $st)"
-	return 1
-}
 
 # ks_no NAME USER TEXT CMD...: fails cleanly (1..127), TEXT in its output.
 ks_no () {
@@ -337,12 +162,7 @@ ks_hasnt () {
 	return 1
 }
 
-# The user's litehsm and pkcs11-tool on its local keystore.
-ks_tool () {
-	local u=$1
-	shift
-	ks_as "$u" "$ks_tool" "$@"
-}
+# ks_p11 USER ARGS...: the user's pkcs11-tool on its local keystore.
 ks_p11 () {
 	local u=$1
 	shift

@@ -7,9 +7,10 @@
 #   - $lt_tool, the built tools/litehsm, pointed at the module under test
 #     with LITEHSM_MODULE; max_pin_failures = 3 in the configuration;
 #   - lt ARGS...: run the tool detached from any terminal (setsid), so that
-#     no prompt can ever wait, with stdout in $lt_out and stderr in $lt_err;
-#     its status is 250 on a sanitizer report, 251 on a hang, 252 when a
-#     PIN registered with lt_secret shows up in its output;
+#     no prompt can ever wait, with stdin from $lt_in (default /dev/null),
+#     stdout in $lt_out and stderr in $lt_err; its status is 250 on a
+#     sanitizer report, 251 on a hang, 252 when a PIN or value registered
+#     with lt_secret shows up in its output (lt_check);
 #   - checks that each print one TAP line:
 #       lt_ok NAME ARGS...                 exit 0, empty stderr
 #       lt_fails NAME CODE TEXT ARGS...    exit CODE, stderr exactly one line
@@ -18,7 +19,10 @@
 #       lt_json NAME                       the last stdout is one JSON document
 #       lt_same NAME FILE1 FILE2           two snapshots are identical
 #   - lt_snap FILE: a snapshot of every slot and token (token list --json,
-#     which includes the PIN states) and of the token files' names.
+#     which includes the PIN states) and of the token files' names;
+#   - rawp11 MODE MODULE TOKEN ARGS...: p11.py, a raw PKCS#11 client, logged
+#     in with $PIN (run with $PY when set, else python3);
+#   - check NAME GOT WANT: one TAP line, GOT = WANT.
 #
 # Environment: as tests/interop/lib.sh (LH_MODULE, LH_BUILDDIR, ...).
 
@@ -33,6 +37,7 @@ LITEHSM_MODULE=$LH_MODULE
 export LITEHSM_MODULE
 echo "max_pin_failures = 3" >> "$LITEHSM_CONF"
 
+lt_p11py=$(cd "$(dirname "$0")" && pwd)/p11.py
 lt_out=$lh_tmp/lt.stdout
 lt_err=$lh_tmp/lt.stderr
 lt_secrets=$lh_tmp/lt.secrets
@@ -51,24 +56,39 @@ lt_pinfile () {
 	lt_secret "$2"
 }
 
-lt () {
-	local st
-	lt_last="litehsm $*"
-	timeout -k 5 "${LH_TIMEOUT:-120}" setsid -w "$lt_tool" "$@" \
-		> "$lt_out" 2> "$lt_err" < /dev/null
-	st=$?
+# lt_check OUT ERR STATUS: the status of a command that ran under timeout
+# with its stdout in OUT and its stderr in ERR: 251 if it hung, 250 on a
+# sanitizer report, 252 if a value registered with lt_secret appears in
+# OUT or ERR (each with a note appended to ERR), else STATUS.  With $lt_log
+# set (a directory), OUT and ERR are first kept there as $lt_step.out/.err.
+lt_check () {
+	local out=$1 err=$2 st=$3
+	if [ -n "${lt_log:-}" ]; then
+		lt_step=$((${lt_step:-0} + 1))
+		cp "$out" "$lt_log/$lt_step.out"
+		cp "$err" "$lt_log/$lt_step.err"
+	fi
 	if [ $st -eq 124 ] || [ $st -eq 137 ]; then
-		echo "(killed after ${LH_TIMEOUT:-120} s: hung)" >> "$lt_err"
+		echo "(killed after ${LH_TIMEOUT:-120} s: hung)" >> "$err"
 		st=251
 	fi
-	if lh_sanitizer_ours "$lt_err"; then
+	if lh_sanitizer_ours "$err"; then
 		st=250
 	elif [ -s "$lt_secrets" ] &&
-	     grep -qF -f "$lt_secrets" "$lt_out" "$lt_err"; then
-		echo "(a PIN appears in the output)" >> "$lt_err"
+	     grep -aqF -f "$lt_secrets" "$out" "$err"; then
+		echo "(a secret appears in the output)" >> "$err"
 		st=252
 	fi
 	return $st
+}
+
+# lt ARGS...: the tool with stdin from $lt_in (default /dev/null):
+# "lt_in=FILE lt_ok ...".
+lt () {
+	lt_last="litehsm $* < ${lt_in:-/dev/null}"
+	timeout -k 5 "${LH_TIMEOUT:-120}" setsid -w "$lt_tool" "$@" \
+		> "$lt_out" 2> "$lt_err" < "${lt_in:-/dev/null}"
+	lt_check "$lt_out" "$lt_err" $?
 }
 
 lt_diag () {
@@ -151,4 +171,18 @@ lt_same () {
 	fi
 	lh_not_ok "$1" "state changed:" "$(diff "$2" "$3")"
 	return 1
+}
+
+rawp11 () {
+	local mode=$1 mod=$2 tok=$3
+	shift 3
+	lh_client "${PY:-python3}" "$lt_p11py" "$mode" "$mod" "$tok" "$PIN" "$@"
+}
+
+check () {
+	if [ "$2" = "$3" ]; then
+		lh_ok "$1"
+	else
+		lh_not_ok "$1" "got '$2', want '$3'"
+	fi
 }

@@ -9,32 +9,7 @@
 # a key derived from the wrapping key).
 . "$(dirname "$0")/lib.sh"
 
-if [ -n "$lh_is_softhsm" ]; then
-	lh_finished=1
-	echo "1..0 # SKIP litehsm token files; not meaningful with SoftHSM2"
-	exit 0
-fi
-
-# lt with stdin from $lt_in (default /dev/null): "lt_in=FILE lt_ok ...".
-lt () {
-	local st
-	lt_last="litehsm $* < ${lt_in:-/dev/null}"
-	timeout -k 5 "${LH_TIMEOUT:-120}" setsid -w "$lt_tool" "$@" \
-		> "$lt_out" 2> "$lt_err" < "${lt_in:-/dev/null}"
-	st=$?
-	if [ $st -eq 124 ] || [ $st -eq 137 ]; then
-		echo "(killed after ${LH_TIMEOUT:-120} s: hung)" >> "$lt_err"
-		st=251
-	fi
-	if lh_sanitizer_ours "$lt_err"; then
-		st=250
-	elif [ -s "$lt_secrets" ] &&
-	     grep -aqF -f "$lt_secrets" "$lt_out" "$lt_err"; then
-		echo "(a secret appears in the output)" >> "$lt_err"
-		st=252
-	fi
-	return $st
-}
+lh_litehsm_only 'litehsm token files; not meaningful with SoftHSM2'
 
 lt_pinfile so1 so-secret-1
 lt_pinfile pin1 user-pin-1

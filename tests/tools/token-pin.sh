@@ -6,11 +6,7 @@
 # PIN still works and the new one does not.  max_pin_failures is 3.
 . "$(dirname "$0")/lib.sh"
 
-if [ -n "$lh_is_softhsm" ]; then
-	lh_finished=1
-	echo "1..0 # SKIP litehsm's PIN lockout rules; not meaningful with SoftHSM2"
-	exit 0
-fi
+lh_litehsm_only "litehsm's PIN lockout rules; not meaningful with SoftHSM2"
 
 lt_pinfile so1 so-secret-1
 lt_pinfile so2 so-secret-2

@@ -8,11 +8,7 @@
 lh_need pkcs11-tool opensc
 lh_need sqlite3 sqlite3
 
-if [ -n "$lh_is_softhsm" ]; then
-	lh_finished=1
-	echo "1..0 # SKIP litehsm token files; not meaningful with SoftHSM2"
-	exit 0
-fi
+lh_litehsm_only 'litehsm token files; not meaningful with SoftHSM2'
 
 lt_pinfile so1 so-secret-1
 lt_pinfile pin1 user-pin-1
