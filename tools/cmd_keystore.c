@@ -197,7 +197,7 @@ keystore_init (lh_tool *t, int argc, char **argv)
 	lh_ks ks;
 	int rc;
 
-	memset (&pin, 0, sizeof pin);
+	lh_pin_clear (&pin);      /* OPENSSL_cleanse: also the starting state */
 	if ((rc = lh_args_parse (t, &init_cmd, argc, argv, ks_opt, &a)) !=
 	    LH_CONTINUE)
 		return rc;

@@ -109,48 +109,6 @@ vtext (unsigned long n, char *buf, size_t len)
 	return buf;
 }
 
-/*
- * "--version N" of show and rm.  The global option table already holds
- * --version (the program's version, refused after a command) and
- * getopt_long takes the first exact match, so these commands take their
- * own --version N (or --version=N) out of argv before lh_args_parse
- * sees it.  *out: -1 when not given.
- */
-static int
-take_version (lh_tool *t, const char *cmd, int *argc, char **argv,
-              long *out)
-{
-	const char *val;
-	char *end;
-	int i, k, drop;
-
-	*out = -1;
-	for (i = 1; i < *argc && strcmp (argv[i], "--") != 0; ) {
-		if (strcmp (argv[i], "--version") == 0) {
-			if (i + 1 >= *argc)
-				return lh_error (t, LH_EXIT_USAGE, NULL, "option "
-				                 "--version of '%s' needs a value", cmd);
-			val = argv[i + 1];
-			drop = 2;
-		} else if (strncmp (argv[i], "--version=", 10) == 0) {
-			val = argv[i] + 10;
-			drop = 1;
-		} else {
-			i++;
-			continue;
-		}
-		*out = strtol (val, &end, 10);
-		if (*val < '0' || *val > '9' || *end != '\0' || *out > 999999999)
-			return lh_error (t, LH_EXIT_USAGE, "see 'litehsm secret list' "
-			                 "for the versions", "the value \"%s\" of "
-			                 "--version is not a version number", val);
-		for (k = i; k + drop <= *argc; k++)
-			argv[k] = argv[k + drop];      /* argv[argc] is NULL */
-		*argc -= drop;
-	}
-	return LH_EXIT_OK;
-}
-
 /* The index in l of version n (n < 0: the active one). */
 static int
 pick (lh_tool *t, lh_secret_ctx *c, const char *name,
@@ -186,6 +144,7 @@ pick (lh_tool *t, lh_secret_ctx *c, const char *name,
 typedef struct {
 	bool flag;
 	lh_ks_target to;
+	long ver;               /* --version N; -1: the active one */
 } flag_args;
 
 static int flag_opt (lh_tool *t, void *ctx, int key, const char *arg);
@@ -347,9 +306,18 @@ static int
 flag_opt (lh_tool *t, void *ctx, int key, const char *arg)
 {
 	flag_args *a = ctx;
+	char *end;
 
 	if (key == LH_KS_OPT_USER || key == LH_KS_OPT_SHARED)
 		return lh_ks_target_opt (t, &a->to, key, arg);
+	if (key == OPT_VERSION) {
+		a->ver = strtol (arg, &end, 10);
+		if (*arg < '0' || *arg > '9' || *end != '\0' || a->ver > 999999999)
+			return lh_error (t, LH_EXIT_USAGE, "see 'litehsm secret list' "
+			                 "for the versions", "the value \"%s\" of "
+			                 "--version is not a version number", arg);
+		return LH_CONTINUE;
+	}
 	a->flag = true;
 	return LH_CONTINUE;
 }
@@ -457,13 +425,12 @@ lh_secret_show (lh_tool *t, int argc, char **argv)
 	memset (&c, 0, sizeof c);
 	memset (&fa, 0, sizeof fa);
 	memset (&ks, 0, sizeof ks);
-	if ((rc = take_version (t, show_cmd.name, &argc, argv, &ver)) !=
-	    LH_EXIT_OK)
-		return rc;
+	fa.ver = -1;
 	if ((rc = lh_args_parse (t, &show_cmd, argc, argv, flag_opt, &fa)) !=
 	    LH_CONTINUE)
 		return rc;
 	value = fa.flag;
+	ver = fa.ver;
 	name = lh_ks_label_for (&fa.to, t->argv[0], label, sizeof label);
 	if ((rc = lh_ks_open_for (t, &fa.to, false, &ks, &c)) != LH_EXIT_OK ||
 	    (rc = lh_ks_exists (t, &fa.to, &c, t->argv[0], name)) != LH_EXIT_OK)
@@ -600,13 +567,12 @@ lh_secret_rm (lh_tool *t, int argc, char **argv)
 	memset (&c, 0, sizeof c);
 	memset (&fa, 0, sizeof fa);
 	memset (&ks, 0, sizeof ks);
-	if ((rc = take_version (t, rm_cmd.name, &argc, argv, &ver)) !=
-	    LH_EXIT_OK)
-		return rc;
+	fa.ver = -1;
 	if ((rc = lh_args_parse (t, &rm_cmd, argc, argv, flag_opt, &fa)) !=
 	    LH_CONTINUE)
 		return rc;
 	yes = fa.flag;
+	ver = fa.ver;
 	name = lh_ks_label_for (&fa.to, t->argv[0], label, sizeof label);
 	if (!yes && !lh_have_tty ())
 		return lh_error (t, LH_EXIT_USAGE, "add --yes to delete it without "

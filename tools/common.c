@@ -403,6 +403,13 @@ build_table (const lh_opt *opts)
 	tab = calloc (NGLOBALS + n + 2, sizeof *tab);
 	if (!tab)
 		return NULL;
+	/* the command's own options first: getopt_long takes the first exact
+	 * match, so a command may have a --version N of its own */
+	for (i = 0; i < n; i++, k++) {
+		tab[k].name = opts[i].name;
+		tab[k].has_arg = opts[i].arg ? required_argument : no_argument;
+		tab[k].val = opts[i].key;
+	}
 	for (i = 0; i < NGLOBALS; i++, k++) {
 		tab[k].name = globals[i].o.name;
 		tab[k].has_arg = globals[i].o.arg ? required_argument : no_argument;
@@ -410,11 +417,6 @@ build_table (const lh_opt *opts)
 	}
 	tab[k].name = "version";
 	tab[k++].val = G_VERSION;
-	for (i = 0; i < n; i++, k++) {
-		tab[k].name = opts[i].name;
-		tab[k].has_arg = opts[i].arg ? required_argument : no_argument;
-		tab[k].val = opts[i].key;
-	}
 	return tab;
 }
 
